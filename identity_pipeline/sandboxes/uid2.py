@@ -1,0 +1,573 @@
+"""A local UID2 operator: Identity Map v3 and v2, salt buckets, over real encrypted HTTP.
+
+The official `uid2_client` SDK talks to it unmodified, so the pipeline, its tests and the demo
+exercise the real wire contract (PROTOCOLS §1-3) without credentials. Answers are deterministic
+from the seed and the sandbox clock; misbehaviour (latency, faults, rate limits, rejection of
+parallel calls) is opt-in so client resilience can be proven.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+from identity_pipeline.sandboxes.common import (
+    CLOCK_PATH,
+    SandboxClock,
+    SandboxHTTPServer,
+    send_json,
+    serve_forever,
+    stable_fraction,
+    stable_int,
+    start_in_thread,
+)
+from identity_pipeline.sandboxes.uid2_envelope import (
+    IDENTITY_KEYS,
+    MAX_BODY_BYTES,
+    ClientError,
+    decode_secret,
+    identity_arrays,
+    identity_digest,
+    open_request,
+    parse_json,
+    seal_response,
+)
+
+_LOG = logging.getLogger(__name__)
+
+OPTOUTS_PATH = "/_sandbox/optouts"
+STATS_PATH = "/_sandbox/stats"
+_DISCARD_LIMIT = 64 << 20  # drain oversized bodies up to this so keep-alive clients see the 400
+N_BUCKETS = 1 << 20
+DAY_S = 86_400
+YEAR_DAYS = 365
+PREVIOUS_UID_DAYS = 90
+FAULT_KINDS = ("status_429", "status_500", "status_503", "drop", "slow")
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class UID2SandboxConfig:
+    """How the sandbox operator behaves; every default is a well-behaved service."""
+
+    api_key: str = "sandbox-api-key"
+    secret: str = "ErWXkBDbwCWRkTmUF91ictAJiBwxPBzXcsA+BJ92k0s="  # noqa: S105 - public sandbox key
+    optout_rate: float = 0.02
+    latency_ms: float = 0
+    fault_rate: float = 0
+    rate_limit_rps: float | None = None
+    reject_parallel: bool = False
+    seed: int = 2024
+    slow_reply_seconds: float = 3.0
+    """How long the "slow" fault stalls before answering normally."""
+
+    def __post_init__(self) -> None:
+        decode_secret(self.secret)
+        for name in ("optout_rate", "fault_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.latency_ms < 0 or self.slow_reply_seconds < 0:
+            raise ValueError("delays cannot be negative")
+        if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
+            raise ValueError("rate limit must be positive")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One identity's answer: current and previous raw UID2, refresh time, salt bucket."""
+
+    current: str
+    previous: str | None
+    refresh_from: int
+    bucket: int
+
+
+def bucket_id(bucket: int) -> str:
+    """Short text id of a salt bucket (base62 of its number), like the operator's ids."""
+    digits = ""
+    while bucket:
+        bucket, rest = divmod(bucket, 62)
+        digits = _BASE62[rest] + digits
+    return digits.rjust(4, "0")
+
+
+class SaltModel:
+    """Deterministic salt buckets: each rotates once a year, at midnight UTC, in its own phase.
+
+    Buckets are laid out on a yearly schedule by a seeded permutation, so rotation k (bucket slot
+    k mod N, epoch k div N) happens on day ceil(365·k/N). That makes "which buckets rotated in a
+    window" a contiguous range of k, answered without scanning a million buckets.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._first_level_salt = hashlib.sha256(f"uid2-sandbox/first/{seed}".encode()).digest()
+        self._mult = (stable_int(seed, "bucket-order") % N_BUCKETS) | 1
+        self._mult_inv = pow(self._mult, -1, N_BUCKETS)
+        self._offset = stable_int(seed, "bucket-phase") % N_BUCKETS
+
+    def first_level(self, dii_hash: bytes) -> bytes:
+        return hashlib.sha256(dii_hash + self._first_level_salt).digest()
+
+    def bucket_of(self, first_level: bytes) -> int:
+        return int.from_bytes(first_level[:8], "big") % N_BUCKETS
+
+    def _slot(self, bucket: int) -> int:
+        return (bucket * self._mult + self._offset) % N_BUCKETS
+
+    def _bucket(self, slot: int) -> int:
+        return ((slot - self._offset) * self._mult_inv) % N_BUCKETS
+
+    @staticmethod
+    def _rotation_day(k: int) -> int:
+        return -((-YEAR_DAYS * k) // N_BUCKETS)
+
+    @staticmethod
+    def _last_k(day: int) -> int:
+        """The largest rotation index whose day is at or before `day`."""
+        return (day * N_BUCKETS) // YEAR_DAYS
+
+    def raw_uid(self, first_level: bytes, bucket: int, epoch: int, identity_type: int) -> str:
+        salt = hashlib.sha256(f"uid2-sandbox/salt/{self.seed}/{bucket}/{epoch}".encode()).digest()
+        metadata = bytes([(identity_type << 2) | 3])
+        return base64.b64encode(metadata + hashlib.sha256(first_level + salt).digest()).decode()
+
+    def map(self, dii_hash: bytes, identity_type: int, now_s: float) -> Mapping:
+        first_level = self.first_level(dii_hash)
+        bucket = self.bucket_of(first_level)
+        today = int(now_s // DAY_S)
+        k_hi = self._last_k(today)
+        k = k_hi - (k_hi - self._slot(bucket)) % N_BUCKETS
+        epoch = k // N_BUCKETS
+        previous = None
+        if now_s - self._rotation_day(k) * DAY_S < PREVIOUS_UID_DAYS * DAY_S:
+            previous = self.raw_uid(first_level, bucket, epoch - 1, identity_type)
+        refresh = -((-YEAR_DAYS * DAY_S * (k + N_BUCKETS)) // N_BUCKETS)
+        if refresh <= now_s:  # nominal refresh passed, salt rotates at the next midnight
+            refresh = (today + 1) * DAY_S
+        current = self.raw_uid(first_level, bucket, epoch, identity_type)
+        return Mapping(current, previous, refresh, bucket)
+
+    def rotated_since(self, since_s: float, now_s: float) -> Iterator[tuple[int, int]]:
+        """(bucket, day of its latest rotation) for buckets rotated after since_s, up to now_s."""
+        k_hi = self._last_k(int(now_s // DAY_S))
+        k_lo = max(self._last_k(int(since_s // DAY_S)) + 1, k_hi - N_BUCKETS + 1)
+        for k in range(k_lo, k_hi + 1):
+            yield self._bucket(k % N_BUCKETS), self._rotation_day(k)
+
+
+@lru_cache(maxsize=1024)
+def _iso_day(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class UID2SandboxStats:
+    """What the API endpoints saw, so tests can assert on client behaviour.
+
+    Admin endpoints are not counted. `identifiers` counts those in accepted map requests;
+    `faults` counts injected faults by kind (a dropped connection has no status).
+    """
+
+    requests: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    by_path: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)
+    max_concurrent: int = 0
+    identifiers: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"by_status": {str(k): v for k, v in sorted(self.by_status.items())}}
+
+
+class _SandboxState:
+    """Operator state shared by the handler threads; every mutation happens under one lock."""
+
+    def __init__(self, config: UID2SandboxConfig, clock: SandboxClock) -> None:
+        self.config, self.clock = config, clock
+        self.key = decode_secret(config.secret)
+        self.model = SaltModel(config.seed)
+        self._lock = threading.Lock()
+        self._optouts: set[str] = set()
+        self._stats = UID2SandboxStats()
+        self._in_flight = 0
+        self._counter = 0
+        self._capacity = max(1.0, config.rate_limit_rps or 1.0)
+        self._tokens, self._refilled = self._capacity, time.monotonic()
+
+    @contextmanager
+    def in_flight(self) -> Iterator[int]:
+        """Count a request as in flight; yields how many are in flight including this one."""
+        with self._lock:
+            self._in_flight += 1
+            concurrent = self._in_flight
+            self._stats.max_concurrent = max(self._stats.max_concurrent, concurrent)
+        try:
+            yield concurrent
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def next_fault(self) -> str | None:
+        """The fault for the next request: a fixed sequence from the seed and a counter."""
+        with self._lock:
+            n, self._counter = self._counter, self._counter + 1
+        seed = self.config.seed
+        if stable_fraction(seed, "fault", n) >= self.config.fault_rate:
+            return None
+        return FAULT_KINDS[stable_int(seed, "fault-kind", n) % len(FAULT_KINDS)]
+
+    def take_token(self) -> bool:
+        """Token bucket: False means this request is over the rate limit."""
+        rate = self.config.rate_limit_rps
+        if rate is None:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._refilled) * rate)
+            self._refilled = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def record(self, path: str, status: int | None, fault: str | None) -> None:
+        with self._lock:
+            s = self._stats
+            s.requests += 1
+            s.by_path[path] = s.by_path.get(path, 0) + 1
+            if status is not None:
+                s.by_status[status] = s.by_status.get(status, 0) + 1
+            if fault is not None:
+                s.faults[fault] = s.faults.get(fault, 0) + 1
+
+    def stats(self) -> UID2SandboxStats:
+        with self._lock:
+            return copy.deepcopy(self._stats)
+
+    def add_optouts(self, hashes: Iterable[str]) -> int:
+        added = list(hashes)
+        with self._lock:
+            self._optouts.update(added)
+        return len(added)
+
+    def _resolve(self, key: str, value: str, now_s: float) -> Mapping | str:
+        """A Mapping, or the reason the identity is unmapped."""
+        parsed = identity_digest(key, value)
+        if parsed is None:
+            return "invalid identifier"
+        digest, identity_type = parsed
+        dii_hash = base64.b64encode(digest).decode()
+        with self._lock:
+            listed = dii_hash in self._optouts
+        if (
+            listed
+            or stable_fraction(self.config.seed, "optout", dii_hash) < self.config.optout_rate
+        ):
+            return "optout"
+        return self.model.map(digest, identity_type, now_s)
+
+    def _arrays(self, payload: object) -> dict[str, list[str]]:
+        arrays = identity_arrays(payload)
+        with self._lock:
+            self._stats.identifiers += sum(len(v) for v in arrays.values())
+        return arrays
+
+    def map_v3(self, payload: object) -> dict[str, Any]:
+        arrays, now_s = self._arrays(payload), self.clock.now().timestamp()
+        body: dict[str, list[dict[str, Any]]] = {key: [] for key in IDENTITY_KEYS}
+        for key, values in arrays.items():
+            for value in values:
+                got = self._resolve(key, value, now_s)
+                if isinstance(got, str):
+                    body[key].append({"e": got})
+                else:
+                    body[key].append({"u": got.current, "p": got.previous, "r": got.refresh_from})
+        return {"body": body, "status": "success"}
+
+    def map_v2(self, payload: object) -> dict[str, Any]:
+        arrays, now_s = self._arrays(payload), self.clock.now().timestamp()
+        if len(arrays) != 1:
+            raise ClientError("Exactly one of email, email_hash, phone, phone_hash is allowed")
+        ((key, values),) = arrays.items()
+        mapped: list[dict[str, str]] = []
+        unmapped: list[dict[str, str]] = []
+        for value in values:
+            got = self._resolve(key, value, now_s)
+            if isinstance(got, str):
+                unmapped.append({"identifier": value, "reason": got})
+            else:
+                bid = bucket_id(got.bucket)
+                mapped.append(
+                    {"identifier": value, "advertising_id": got.current, "bucket_id": bid}
+                )
+        body: dict[str, Any] = {"mapped": mapped}
+        if unmapped:
+            body["unmapped"] = unmapped
+        return {"body": body, "status": "success"}
+
+    def buckets(self, payload: object) -> dict[str, Any]:
+        since_text = payload.get("since_timestamp") if isinstance(payload, dict) else None
+        if not isinstance(since_text, str):
+            raise ClientError("Required parameter missing: since_timestamp")
+        try:
+            since = datetime.fromisoformat(since_text)
+        except ValueError as exc:
+            raise ClientError("since_timestamp must be YYYY-MM-DDThh:mm:ss") from exc
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        rotated = self.model.rotated_since(since.timestamp(), self.clock.now().timestamp())
+        body = [{"bucket_id": bucket_id(b), "last_updated": _iso_day(day)} for b, day in rotated]
+        return {"body": body, "status": "success"}
+
+
+_ROUTES = {
+    "/v3/identity/map": _SandboxState.map_v3,
+    "/v2/identity/map": _SandboxState.map_v2,
+    "/v2/identity/buckets": _SandboxState.buckets,
+}
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int | None  # None: drop the connection without answering
+    body: bytes = b""
+    content_type: str = "application/json"
+
+
+def _error(status: int, state: str, message: str) -> _Reply:
+    return _Reply(status, json.dumps({"status": state, "message": message}).encode())
+
+
+_FAULT_REPLIES = {
+    "status_429": _Reply(429),
+    "status_500": _error(500, "unknown", "Internal server error"),
+    "status_503": _error(503, "unknown", "Service unavailable"),
+    "drop": _Reply(None),
+}
+
+
+class _UID2Server(SandboxHTTPServer):
+    def __init__(self, address: tuple[str, int], state: _SandboxState) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Admin endpoints answer plainly; API endpoints go through faults, limits, auth, envelope."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "UID2Sandbox/1"
+    timeout = 60  # idle keep-alive connections release their thread after this
+    server: _UID2Server
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        _LOG.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _LOG.debug(format, *args)
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == CLOCK_PATH:
+            send_json(self, 200, {"now": self.server.state.clock.now().isoformat()})
+        elif path == STATS_PATH:
+            send_json(self, 200, self.server.state.stats().to_json())
+        else:
+            send_json(self, 404, {"status": "not_found", "message": "unknown endpoint"})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if path in (CLOCK_PATH, OPTOUTS_PATH):
+            self._admin(path)
+            return
+        state = self.server.state
+        with state.in_flight() as concurrent:
+            fault = state.next_fault()
+            reply = self._api(path, concurrent, fault)
+        state.record(path, reply.status, fault)
+        if reply.status is None:
+            self.close_connection = True
+            with suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None if it is over the 1 MB limit (drained, not kept)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            return b""
+        if length <= MAX_BODY_BYTES:
+            return self.rfile.read(length)
+        if length > _DISCARD_LIMIT:
+            self.close_connection = True
+            return None
+        while length > 0 and (chunk := self.rfile.read(min(length, 1 << 16))):
+            length -= len(chunk)
+        return None
+
+    def _api(self, path: str, concurrent: int, fault: str | None) -> _Reply:
+        """Answer an API call the way the operator (and the network in front of it) would."""
+        state, config = self.server.state, self.server.state.config
+        body = self._read_body()
+        time.sleep(config.latency_ms / 1000)
+        if fault == "slow":
+            time.sleep(config.slow_reply_seconds)
+        elif fault is not None:
+            return _FAULT_REPLIES[fault]
+        if not state.take_token() or (config.reject_parallel and concurrent > 1):
+            return _Reply(429)
+        route = _ROUTES.get(path)
+        if route is None:
+            return _error(404, "not_found", "unknown endpoint")
+        expected = f"Bearer {config.api_key}".encode()
+        if not hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected):
+            return _error(401, "unauthorized", "invalid or missing API key")
+        if body is None:
+            return _error(400, "client_error", f"request body over {MAX_BODY_BYTES} bytes")
+        try:
+            opened = open_request(state.key, body, self.headers.get("Content-Type"))
+            answer = route(state, parse_json(opened.payload))
+        except ClientError as exc:
+            return _error(400, "client_error", str(exc))
+        sealed = seal_response(state.key, opened.nonce, json.dumps(answer).encode(), opened.binary)
+        media = "application/octet-stream" if opened.binary else "text/plain"
+        return _Reply(200, sealed, media)
+
+    def _admin(self, path: str) -> None:
+        """Clock and opt-out control for tests and demos: no auth, no envelope, no faults."""
+        state = self.server.state
+        body = self._read_body()
+        try:
+            payload = json.loads(body or b"{}")
+            if not isinstance(payload, dict):
+                raise TypeError("expected a JSON object")
+            if path == CLOCK_PATH:
+                now = state.clock.advance(float(payload.get("advance_days", 0)))
+                send_json(self, 200, {"now": now.isoformat()})
+                return
+            hashes = [*payload.get("email_hash", []), *payload.get("phone_hash", [])]
+            if not all(isinstance(h, str) for h in hashes):
+                raise ValueError("hashes must be strings")
+        except (ValueError, TypeError, OverflowError) as exc:
+            send_json(self, 400, {"status": "client_error", "message": str(exc)})
+            return
+        send_json(self, 200, {"status": "success", "added": state.add_optouts(hashes)})
+
+
+class UID2Sandbox:
+    """A UID2 operator on 127.0.0.1 with its own clock, opt-out list and traffic statistics."""
+
+    def __init__(
+        self, config: UID2SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.config = config or UID2SandboxConfig()
+        self.clock = SandboxClock()
+        self._state = _SandboxState(self.config, self.clock)
+        self.server = _UID2Server((host, port), self._state)
+        self.base_url = self.server.base_url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> UID2Sandbox:
+        if self._thread is None:
+            self._thread = start_in_thread(self.server)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server.server_close()
+
+    def __enter__(self) -> UID2Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def add_optouts(self, hashes: Iterable[str]) -> None:
+        """Opt identities out while running (base64 SHA-256 of the normalized email or phone)."""
+        self._state.add_optouts(hashes)
+
+    def advance_days(self, days: float) -> None:
+        self.clock.advance(days)
+
+    @property
+    def stats(self) -> UID2SandboxStats:
+        """A snapshot; later traffic does not change it."""
+        return self._state.stats()
+
+
+def _parser() -> argparse.ArgumentParser:
+    d = UID2SandboxConfig()
+    p = argparse.ArgumentParser(
+        prog="identity-pipeline sandbox uid2",
+        description="Serve a local UID2 operator (Identity Map v3/v2) until interrupted.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--api-key", default=d.api_key)
+    p.add_argument("--secret", default=d.secret, help="base64 of a 32-byte key")
+    p.add_argument("--optout-rate", type=float, default=d.optout_rate)
+    p.add_argument("--latency-ms", type=float, default=d.latency_ms)
+    p.add_argument("--fault-rate", type=float, default=d.fault_rate)
+    p.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
+    p.add_argument("--reject-parallel", action="store_true")
+    p.add_argument("--seed", type=int, default=d.seed)
+    return p
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry: prints `listening on http://HOST:PORT`, serves until SIGINT or SIGTERM."""
+    parser = _parser()
+    options = vars(parser.parse_args(argv))
+    host, port = options.pop("host"), options.pop("port")
+    try:
+        config = UID2SandboxConfig(**options)
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s uid2-sandbox %(message)s")
+    sandbox = UID2Sandbox(config, host=host, port=port)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        serve_forever(sandbox.server)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

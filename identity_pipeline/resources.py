@@ -1,0 +1,63 @@
+"""Dagster resources shared by every concern: the DuckDB warehouse and the landing area."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from identity_pipeline import settings, warehouse
+
+
+class DuckDBWarehouse(ConfigurableResource):  # type: ignore[type-arg]
+    """The one DuckDB file every asset reads and writes.
+
+    Connections are short-lived and closed on every exit path so the single-writer file lock
+    is released between steps; see README "DuckDB and Dagster executors".
+    """
+
+    database: str | None = Field(
+        default=None,
+        description=f"DuckDB file; unset means ${settings.ENV_DB} or {settings.DEFAULT_DB}.",
+    )
+    lock_timeout_seconds: float = Field(
+        default=120.0, description="How long to wait while another process holds the file."
+    )
+
+    @property
+    def path(self) -> Path:
+        return settings.database_path(self.database)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(self.path, lock_timeout_seconds=self.lock_timeout_seconds) as con:
+            yield con
+
+
+class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
+    """Where source files arrive: contacts/ now; impressions/, conversions/, optouts/ later."""
+
+    path: str | None = Field(
+        default=None,
+        description=f"Landing folder; unset means ${settings.ENV_LANDING} or "
+        f"{settings.DEFAULT_LANDING}.",
+    )
+    default_region: str | None = Field(
+        default=None,
+        description=f"Region for national phone numbers without a country; unset means "
+        f"${settings.ENV_DEFAULT_REGION} or {settings.DEFAULT_REGION}.",
+    )
+
+    @property
+    def root(self) -> Path:
+        return settings.landing_path(self.path)
+
+    @property
+    def contacts_dir(self) -> Path:
+        return self.root / "contacts"
+
+    @property
+    def phone_region(self) -> str:
+        return settings.default_region(self.default_region)

@@ -1,0 +1,37 @@
+"""Environment variables the pipeline reads, with their defaults.
+
+Read at run time (inside resources and the CLI), never at import, so loading the Dagster
+definitions has no side effects and tests can point each run somewhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DB = "IDENTITY_PIPELINE_DB"
+DEFAULT_DB = "data/identity.duckdb"
+
+ENV_LANDING = "IDENTITY_PIPELINE_LANDING"
+DEFAULT_LANDING = "data/landing"
+
+ENV_DEFAULT_REGION = "IDENTITY_PIPELINE_DEFAULT_REGION"
+DEFAULT_REGION = "US"
+
+
+def _from_env(name: str, default: str, override: str | None) -> str:
+    if override:
+        return override
+    return os.environ.get(name) or default
+
+
+def database_path(override: str | None = None) -> Path:
+    return Path(_from_env(ENV_DB, DEFAULT_DB, override))
+
+
+def landing_path(override: str | None = None) -> Path:
+    return Path(_from_env(ENV_LANDING, DEFAULT_LANDING, override))
+
+
+def default_region(override: str | None = None) -> str:
+    return _from_env(ENV_DEFAULT_REGION, DEFAULT_REGION, override).strip().upper()

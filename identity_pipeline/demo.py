@@ -25,7 +25,10 @@ def run_demo(rows: int, seed: int) -> int:
         DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     )
     with console.status("running job ingest_contacts (raw_contacts -> dii)"):
-        result = defs.resolve_job_def("ingest_contacts").execute_in_process(instance=instance)
+        result = defs.resolve_job_def("ingest_contacts").execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     if not result.success:
         console.print("[red]ingest_contacts failed; see the log above[/red]")
         return 1

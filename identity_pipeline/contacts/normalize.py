@@ -8,12 +8,10 @@ knowledge from `phonenumbers`. The `dii` asset and the `hash` command both call
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 import duckdb
-import phonenumbers
-import pyarrow as pa
-from uid2_client.input_util import is_phone_number_normalized
 
 from identity_pipeline.warehouse import read_sql
 
@@ -22,7 +20,12 @@ PHONE_INVALID: Final = "phone_invalid"
 PHONE_TOO_SHORT: Final = "phone_too_short_for_uid2"
 PHONE_COUNTRY_UNKNOWN: Final = "phone_country_unknown"
 
-_SUPPORTED_REGIONS: Final = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+@cache
+def _supported_regions() -> frozenset[str]:
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -34,10 +37,14 @@ def normalize_phone(value: str, region: str | None) -> tuple[str | None, str | N
 
     Anything the SDK already accepts is returned unchanged so its hash matches the SDK's.
     Other values are parsed with the row's region (ISO alpha-2) and must be valid numbers.
+    phonenumbers and the SDK load here, not at import, so email-only work starts faster.
     """
+    import phonenumbers
+    from uid2_client.input_util import is_phone_number_normalized
+
     if is_phone_number_normalized(value):
         return value, None
-    if region is not None and region not in _SUPPORTED_REGIONS:
+    if region is not None and region not in _supported_regions():
         if not value.lstrip().startswith("+"):
             return None, PHONE_COUNTRY_UNKNOWN
         region = None
@@ -55,12 +62,23 @@ def normalize_phone(value: str, region: str | None) -> tuple[str | None, str | N
 
 def _normalize_phone_minority(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Fill temp table ip_phone_fixes for each distinct non-E.164 (value, region) pair."""
-    pending = con.sql(
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE ip_phone_pending AS
         SELECT DISTINCT value, region FROM {source}
         WHERE dii_type = 'phone' AND value IS NOT NULL AND NOT ip_is_e164_ascii(value)
         """
-    ).to_arrow_table()
+    )
+    (count,) = con.execute("SELECT count(*) FROM ip_phone_pending").fetchall()[0]
+    if count == 0:  # email-only input: no Python, no pyarrow
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ip_phone_fixes "
+            "(value VARCHAR, region VARCHAR, normalized VARCHAR, error VARCHAR)"
+        )
+        return
+    import pyarrow as pa
+
+    pending = con.sql("SELECT * FROM ip_phone_pending").to_arrow_table()
     values = pending.column("value").to_pylist()
     regions = pending.column("region").to_pylist()
     normalized: list[str | None] = []
@@ -108,5 +126,6 @@ def normalize_table(
     con.execute(read_sql("identity_pipeline.contacts", "normalize_values.sql"))
     con.execute(
         f"DROP TABLE IF EXISTS {target}; ALTER TABLE ip_normalize_output RENAME TO {target}; "
-        "DROP TABLE IF EXISTS ip_typed; DROP TABLE IF EXISTS ip_phone_fixes"
+        "DROP TABLE IF EXISTS ip_typed; DROP TABLE IF EXISTS ip_phone_fixes; "
+        "DROP TABLE IF EXISTS ip_phone_pending"
     )

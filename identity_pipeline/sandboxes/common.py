@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 from typing import Any
 
 CLOCK_PATH = "/_sandbox/clock"
@@ -75,8 +77,14 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> Non
     handler.wfile.write(body)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_forever(server: SandboxHTTPServer) -> None:
-    """Announce readiness on stdout (callers wait for this line), then serve until interrupted."""
+    """Announce readiness on stdout (callers wait for this line); serve until SIGINT/SIGTERM."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     print(f"listening on {server.base_url}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
@@ -85,6 +93,8 @@ def serve_forever(server: SandboxHTTPServer) -> None:
     finally:
         server.server_close()
         sys.stdout.flush()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def start_in_thread(server: SandboxHTTPServer) -> threading.Thread:

@@ -21,14 +21,12 @@ import json
 import logging
 import math
 import re
-import signal
 import socket
 import struct
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import FrameType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -442,10 +440,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: serve until SIGINT/SIGTERM, after printing ``listening on URL``."""
     parser = _parser()
@@ -457,13 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(problem))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s id5-sandbox %(message)s")
     sandbox = ID5Sandbox(config, host, port)
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
-    try:
-        serve_forever(sandbox.server)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
+    serve_forever(sandbox.server)
     return 0
 
 

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import signal
 import socket
 import threading
 import time
@@ -25,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -544,10 +542,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: prints `listening on http://HOST:PORT`, serves until SIGINT or SIGTERM."""
     parser = _parser()
@@ -559,13 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s uid2-sandbox %(message)s")
     sandbox = UID2Sandbox(config, host=host, port=port)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
-    try:
-        serve_forever(sandbox.server)
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    serve_forever(sandbox.server)
     return 0
 
 

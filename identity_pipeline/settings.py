@@ -7,6 +7,7 @@ definitions has no side effects and tests can point each run somewhere else.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 ENV_DB = "IDENTITY_PIPELINE_DB"
@@ -17,6 +18,10 @@ DEFAULT_LANDING = "data/landing"
 
 ENV_DEFAULT_REGION = "IDENTITY_PIPELINE_DEFAULT_REGION"
 DEFAULT_REGION = "US"
+
+ENV_NOW = "IDENTITY_PIPELINE_NOW"
+"""Pins the pipeline's clock (ISO 8601, UTC if no offset). For simulations and tests that move
+a sandbox's clock forward by days; leave unset in production."""
 
 
 def _from_env(name: str, default: str, override: str | None) -> str:
@@ -35,3 +40,15 @@ def landing_path(override: str | None = None) -> Path:
 
 def default_region(override: str | None = None) -> str:
     return _from_env(ENV_DEFAULT_REGION, DEFAULT_REGION, override).strip().upper()
+
+
+def now() -> datetime:
+    """The pipeline's current time (timezone-aware UTC); honours $IDENTITY_PIPELINE_NOW."""
+    pinned = os.environ.get(ENV_NOW)
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(pinned)
+    except ValueError:
+        raise ValueError(f"${ENV_NOW}={pinned!r} is not an ISO 8601 timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, EnvVar, in_process_executor
 
 from identity_pipeline.contacts.assets import contact_identities, raw_contacts
 from identity_pipeline.contacts.checks import contact_files_readable, dii_unique
-from identity_pipeline.jobs import ingest_contacts_job
+from identity_pipeline.jobs import ingest_contacts_job, uid2_refresh_job
+from identity_pipeline.optouts.assets import optouts
+from identity_pipeline.optouts.checks import optout_checks
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
+from identity_pipeline.uid2 import client as uid2_client
+from identity_pipeline.uid2.assets import uid2_due_for_refresh, uid2_mapping
+from identity_pipeline.uid2.checks import uid2_refresh_from_in_future
 
 defs = Definitions(
-    assets=[raw_contacts, contact_identities],
-    asset_checks=[dii_unique, contact_files_readable],
-    jobs=[ingest_contacts_job],
-    resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea()},
+    assets=[raw_contacts, contact_identities, optouts, uid2_due_for_refresh, uid2_mapping],
+    asset_checks=[
+        dii_unique,
+        contact_files_readable,
+        uid2_refresh_from_in_future,
+        *optout_checks(["optouts", "uid2_mapping"]),
+    ],
+    jobs=[ingest_contacts_job, uid2_refresh_job],
+    resources={
+        "warehouse": DuckDBWarehouse(),
+        "landing": LandingArea(),
+        "uid2": uid2_client.UID2Client(
+            base_url=EnvVar(uid2_client.ENV_BASE_URL),
+            api_key=EnvVar(uid2_client.ENV_API_KEY),
+            secret_key=EnvVar(uid2_client.ENV_SECRET_KEY),
+        ),
+    },
     # One process per run: DuckDB allows a single writing process per file.
     executor=in_process_executor,
 )

@@ -9,3 +9,9 @@ ingest_contacts_job = define_asset_job(
     selection=AssetSelection.groups("contacts"),
     description="Load new or changed contact files and rebuild the identity tables.",
 )
+
+uid2_refresh_job = define_asset_job(
+    "uid2_refresh",
+    selection=AssetSelection.assets("optouts", "uid2_due_for_refresh", "uid2_mapping"),
+    description="Apply suppression files, then map to UID2 every identity that is due.",
+)

@@ -37,7 +37,7 @@ class DuckDBWarehouse(ConfigurableResource):  # type: ignore[type-arg]
 
 
 class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
-    """Where source files arrive: contacts/ now; impressions/, conversions/, optouts/ later."""
+    """Where source files arrive: contacts/, optouts/ (suppression files), and later data."""
 
     path: str | None = Field(
         default=None,
@@ -57,6 +57,10 @@ class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
     @property
     def contacts_dir(self) -> Path:
         return self.root / "contacts"
+
+    @property
+    def optouts_dir(self) -> Path:
+        return self.root / "optouts"
 
     @property
     def phone_region(self) -> str:

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_FILES: tuple[tuple[str, str], ...] = (("identity_pipeline.contacts", "create_tables.sql"),)
+SCHEMA_FILES: tuple[tuple[str, str], ...] = (
+    ("identity_pipeline.contacts", "create_tables.sql"),
+    ("identity_pipeline.optouts", "create_tables.sql"),
+    ("identity_pipeline.uid2", "create_tables.sql"),
+)
 """(package, file) of every CREATE ... IF NOT EXISTS script, in dependency order."""
 
 
@@ -89,6 +93,7 @@ def connect(
     """A connection with the schema in place, always closed (which releases the file lock)."""
     con = open_connection(path, lock_timeout_seconds=lock_timeout_seconds, read_only=read_only)
     try:
+        con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             ensure_schema(con)
         yield con

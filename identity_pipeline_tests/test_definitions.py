@@ -9,6 +9,9 @@ EXPECTED_GRAPH = {
     "dii": {"raw_contacts"},
     "customer_dii": {"raw_contacts"},
     "dii_rejects": {"raw_contacts"},
+    "optouts": set(),
+    "uid2_due_for_refresh": {"dii", "optouts"},
+    "uid2_mapping": {"uid2_due_for_refresh"},
 }
 
 
@@ -31,3 +34,20 @@ def test_dii_has_a_blocking_uniqueness_check():
     graph = defs.resolve_asset_graph()
     checks = {k.name: k for k in graph.asset_check_keys}
     assert checks["dii_unique"].asset_key == AssetKey("dii")
+
+
+def test_everything_that_calls_uid2_is_in_one_pool():
+    graph = defs.resolve_asset_graph()
+    pools = {
+        key.to_user_string(): graph.get(key).pools
+        for key in graph.get_all_asset_keys()
+        if key.to_user_string().startswith("uid2_")
+    }
+    assert pools == {"uid2_due_for_refresh": {"uid2_api"}, "uid2_mapping": {"uid2_api"}}
+
+
+def test_optout_check_blocks_uid2_mapping():
+    graph = defs.resolve_asset_graph()
+    keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("uid2_mapping", "opted_out_hold_no_ids") in keys
+    assert ("optouts", "opted_out_hold_no_ids") in keys

@@ -1,0 +1,166 @@
+"""Suppression files in the landing area's optouts/ folder: hashes or raw values.
+
+A file may carry any of the columns `email`, `phone` (raw values, normalized exactly as contact
+files are, then discarded), `uid2_hash`, `email_hash`, `phone_hash` (base64 or hex SHA-256 of
+the normalized value). Opt-outs are permanent, so a changed or removed file never takes one
+back; unusable values go to optout_rejects with a salted fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from identity_pipeline.contacts.ingest import fingerprint_salt, list_landed_files
+from identity_pipeline.contacts.normalize import normalize_table
+from identity_pipeline.contacts.readers import (
+    InputFileError,
+    delimiter_hint,
+    describe_columns,
+    file_checksum,
+    load_file,
+)
+from identity_pipeline.warehouse import execute_script, read_sql, transaction
+
+RAW_COLUMNS = ("email", "phone")
+HASH_COLUMNS = ("uid2_hash", "email_hash", "phone_hash")
+
+
+@dataclass
+class SuppressionReport:
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    files_failed: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    new_optouts: int = 0
+    values_rejected: int = 0
+
+
+def purge(con: duckdb.DuckDBPyConnection, targets_sql: str) -> None:
+    """Clear every ID held for the identities `targets_sql` selects (a uid2_hash column)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE purge_targets AS {targets_sql}")
+    execute_script(con, read_sql("identity_pipeline.optouts", "purge_opted_out.sql"))
+    con.execute("DROP TABLE purge_targets")
+
+
+def _stage_values(
+    con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], default_region: str
+) -> None:
+    raw = [c for c in RAW_COLUMNS if c in columns]
+    hashed = [c for c in HASH_COLUMNS if c in columns]
+    raw_sql = " UNION ALL ".join(
+        f"SELECT row_number, '{c}' AS dii_type, \"{c}\" AS value, "
+        f"{'country' if 'country' in columns else 'NULL'} AS region FROM op_file "
+        f"WHERE nullif(trim(\"{c}\"), '') IS NOT NULL"
+        for c in raw
+    ) or (
+        "SELECT NULL::BIGINT AS row_number, NULL::VARCHAR AS dii_type, "
+        "NULL::VARCHAR AS value, NULL::VARCHAR AS region WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE op_raw AS {raw_sql}")
+    normalize_table(con, "op_raw", "op_raw_normalized", default_region)
+    hash_sql = (
+        " UNION ALL ".join(
+            f"SELECT row_number, '{c}' AS field, trim(\"{c}\") AS v FROM op_file "
+            f"WHERE nullif(trim(\"{c}\"), '') IS NOT NULL"
+            for c in hashed
+        )
+        or "SELECT NULL::BIGINT AS row_number, NULL::VARCHAR AS field, NULL::VARCHAR AS v "
+        "WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE op_hash_values AS {hash_sql}")
+    execute_script(con, read_sql("identity_pipeline.optouts", "stage_suppression_values.sql"))
+
+
+def load_suppression_files(
+    con: duckdb.DuckDBPyConnection, optouts_dir: Path, default_region: str, now: object
+) -> SuppressionReport:
+    """Add the opt-outs of every new or changed file; one transaction per file."""
+    report = SuppressionReport()
+    known = dict(con.execute("SELECT file_path, checksum FROM optout_files").fetchall())
+    salt = fingerprint_salt(con)
+    for path in list_landed_files(optouts_dir):
+        report.files_seen += 1
+        rel = path.relative_to(optouts_dir).as_posix()
+        checksum = file_checksum(path)
+        if known.get(rel) == checksum:
+            report.files_unchanged += 1
+            continue
+        try:
+            loaded = load_file(con, path, "op_file", "op_file_rejects")
+            if not any(c in loaded.columns for c in RAW_COLUMNS + HASH_COLUMNS):
+                raise InputFileError(
+                    path,
+                    f"no opt-out column; expected one of {', '.join(RAW_COLUMNS + HASH_COLUMNS)};"
+                    f" found: {describe_columns(list(loaded.columns))}"
+                    f"{delimiter_hint(list(loaded.columns))}",
+                )
+        except InputFileError as error:
+            report.files_failed.append(f"optouts/{rel}: {error.reason}")
+            con.execute(
+                """
+                INSERT INTO optout_files (file_path, checksum, status, error, seen_at)
+                VALUES (?, ?, 'failed', ?, CAST(? AS TIMESTAMP))
+                ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
+                    status = 'failed', error = excluded.error, seen_at = excluded.seen_at
+                """,
+                [rel, checksum, error.reason, now],
+            )
+            continue
+        _stage_values(con, loaded.columns, default_region)
+        with transaction(con):
+            before = _count(con, "SELECT count(*) FROM optouts")
+            con.execute(
+                """
+                INSERT INTO optouts (uid2_hash, dii_type, source, source_file, opted_out_at)
+                SELECT uid2_hash, any_value(dii_type), 'suppression_file', ?, CAST(? AS TIMESTAMP)
+                FROM op_values WHERE error IS NULL GROUP BY uid2_hash
+                ON CONFLICT DO NOTHING
+                """,
+                [rel, now],
+            )
+            report.new_optouts += _count(con, "SELECT count(*) FROM optouts") - before
+            con.execute("DELETE FROM optout_rejects WHERE source_file = ?", [rel])
+            con.execute(
+                """
+                INSERT INTO optout_rejects
+                SELECT ?, row_number, field, error, sha256(? || coalesce(value, '')),
+                       CAST(? AS TIMESTAMP)
+                FROM op_values WHERE error IS NOT NULL
+                UNION ALL
+                SELECT ?, row_number, coalesce(field, 'row'), reason,
+                       sha256(? || coalesce(line_text, '')), CAST(? AS TIMESTAMP)
+                FROM op_file_rejects
+                """,
+                [rel, salt, now, rel, salt, now],
+            )
+            rejected = _count(
+                con, "SELECT count(*) FROM optout_rejects WHERE source_file = ?", [rel]
+            )
+            con.execute(
+                """
+                INSERT INTO optout_files
+                VALUES (?, ?, 'loaded', NULL, ?, ?, CAST(? AS TIMESTAMP))
+                ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
+                    status = 'loaded', error = NULL, row_count = excluded.row_count,
+                    rejected_rows = excluded.rejected_rows, seen_at = excluded.seen_at
+                """,
+                [rel, checksum, loaded.row_count, rejected, now],
+            )
+        report.files_loaded += 1
+        report.rows_loaded += loaded.row_count
+        report.values_rejected += rejected
+    con.execute(
+        "DROP TABLE IF EXISTS op_file; DROP TABLE IF EXISTS op_file_rejects; "
+        "DROP TABLE IF EXISTS op_raw; DROP TABLE IF EXISTS op_raw_normalized; "
+        "DROP TABLE IF EXISTS op_hash_values; DROP TABLE IF EXISTS op_values"
+    )
+    return report
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,81 @@
+"""UID2 assets: what is due for (re)mapping, and the mapping itself. Both call the operator
+(v2 bucket checks, map requests), so both sit in the `uid2_api` pool, limited to one run."""
+
+import time
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from identity_pipeline import settings
+from identity_pipeline.resources import DuckDBWarehouse
+from identity_pipeline.uid2.client import UID2Client
+from identity_pipeline.uid2.mapping import map_due_identities, refresh_due_list
+
+GROUP = "uid2"
+POOL = "uid2_api"
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    deps=["dii", "optouts"],
+    kinds={"duckdb"},
+    description="Identities to send to UID2 now: never mapped, refresh_from passed (v3) or salt "
+    "bucket rotated (v2), or invalid and seen again in newer source data. Never opted-out ones.",
+)
+def uid2_due_for_refresh(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, uid2: UID2Client
+) -> MaterializeResult[None]:
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        reasons = refresh_due_list(con, uid2, settings.now(), context.log.info)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(reasons.values()),
+            "by_reason": MetadataValue.json(reasons),
+            "api_version": uid2.version,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    deps=[uid2_due_for_refresh],
+    kinds={"duckdb"},
+    description="Raw UID2s per identity: current and previous UID2, refresh_from, status "
+    "(mapped / optout / invalid). Each batch commits when it returns, so a killed run resumes.",
+)
+def uid2_mapping(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, uid2: UID2Client
+) -> MaterializeResult[None]:
+    with warehouse.connect() as con:
+        report = map_due_identities(con, uid2, settings.now(), context.log.warning)
+        by_status = dict(
+            con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall()
+        )
+    calls = report.calls
+    context.log.info(
+        f"UID2: sent {report.sent} identities in {report.batches} batch(es): {report.mapped} "
+        f"mapped, {report.opted_out} opted out, {report.invalid} invalid, {calls.retries} retries"
+    )
+    client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(int(v) for v in by_status.values()),
+            "identities_sent": report.sent,
+            "mapped": report.mapped,
+            "opted_out": report.opted_out,
+            "invalid": report.invalid,
+            "batches": report.batches,
+            "requests": calls.requests,
+            "retries": calls.retries,
+            "retry_reasons": MetadataValue.json(dict(calls.retry_reasons)),
+            "api_wait_seconds": round(calls.api_seconds, 3),
+            "local_seconds": round(report.local_seconds, 3),
+            "client_ms_per_batch": round(client_ms, 2),
+            "api_version": uid2.version,
+            "parallel_requests": uid2.parallel_requests,
+            "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
+        }
+    )

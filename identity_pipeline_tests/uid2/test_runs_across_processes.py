@@ -1,0 +1,107 @@
+"""Real runs in separate processes with the project's dagster.yaml: the uid2_api pool lets one
+step at a time reach the operator, and a run killed mid-way resumes where it stopped."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from identity_pipeline.sandboxes.uid2 import UID2Sandbox
+from identity_pipeline_tests.uid2.conftest import database, query, seed_dii
+
+PROJECT = Path(__file__).resolve().parents[2]
+SELECT = "uid2_due_for_refresh,uid2_mapping"
+
+
+def _env(workspace: Path, sandbox: UID2Sandbox) -> dict[str, str]:
+    home = workspace / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "UID2_BASE_URL": sandbox.base_url,
+        "UID2_API_KEY": sandbox.config.api_key,
+        "UID2_SECRET_KEY": sandbox.config.secret,
+    }
+
+
+def _materialize(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "dagster", "asset", "materialize"]
+    command += ["-m", "identity_pipeline.definitions", "--select", SELECT]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _recover_dead_run(home: Path) -> None:
+    """What run monitoring does for a run whose process died: mark it failed, free its slot.
+
+    The test runs no daemon, so it takes both steps itself, as a user would by terminating the
+    run in the UI.
+    """
+    with DagsterInstance.from_config(str(home)) as instance:
+        (dead,) = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        storage = instance.event_log_storage
+        assert storage.get_concurrency_info("uid2_api").active_run_ids == {dead.run_id}
+        instance.report_run_failed(dead)
+        storage.free_concurrency_slots_for_run(dead.run_id)
+        assert storage.get_concurrency_info("uid2_api").active_run_ids == set()
+
+
+def _wait_for_requests(sandbox: UID2Sandbox, count: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while sandbox.stats.requests < count:
+        assert time.monotonic() < deadline, "the run never reached the sandbox"
+        time.sleep(0.05)
+
+
+def test_second_run_waits_for_the_pool_and_requests_never_overlap(
+    workspace: Path, uid2_sandbox
+) -> None:
+    # --reject-parallel: any overlapping request would get a 429 and show up in by_status.
+    sandbox = uid2_sandbox(latency_ms=1500, reject_parallel=True)
+    seed_dii(database(), 20_000)
+    env = _env(workspace, sandbox)
+    first = _materialize(env, workspace / "first.log")
+    _wait_for_requests(sandbox, 1)
+    second = _materialize(env, workspace / "second.log")
+    assert first.wait(timeout=300) == 0, (workspace / "first.log").read_text()[-2000:]
+    assert second.wait(timeout=300) == 0, (workspace / "second.log").read_text()[-2000:]
+
+    second_log = (workspace / "second.log").read_text()
+    assert "Step blocked by limit for pool uid2_api" in second_log
+    stats = sandbox.stats
+    assert stats.max_concurrent == 1
+    assert stats.by_status == {200: stats.requests}
+    assert stats.identifiers == 20_000  # the second run found nothing left to send
+    assert query("SELECT count(*), count(DISTINCT dii_id) FROM uid2_mapping") == [(20_000, 20_000)]
+
+
+def test_killed_run_keeps_finished_batches_and_the_next_run_sends_only_the_rest(
+    workspace: Path, uid2_sandbox
+) -> None:
+    sandbox = uid2_sandbox(latency_ms=700)
+    seed_dii(database(), 40_000)  # 8 batches of 5,000
+    env = _env(workspace, sandbox)
+    run = _materialize(env, workspace / "killed.log")
+    _wait_for_requests(sandbox, 4)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=60)
+    _recover_dead_run(Path(env["DAGSTER_HOME"]))
+    time.sleep(1.5)  # let the sandbox finish (and count) the dead run's last request
+
+    kept = query("SELECT count(*) FROM uid2_mapping")[0][0]
+    assert kept % 5_000 == 0 and 5_000 <= kept < 40_000  # whole batches only
+    sent_before = sandbox.stats.identifiers
+
+    resumed = _materialize(env, workspace / "resumed.log")
+    assert resumed.wait(timeout=300) == 0, (workspace / "resumed.log").read_text()[-2000:]
+    assert sandbox.stats.identifiers - sent_before == 40_000 - kept
+    assert query("SELECT count(*), count(DISTINCT dii_id), max(attempts) FROM uid2_mapping") == [
+        (40_000, 40_000, 1)
+    ]

@@ -18,7 +18,8 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
         "IDENTITY_PIPELINE_LANDING": str(tmp_path / "landing"),
         "COLUMNS": "120",
     }
-    env.pop("DAGSTER_HOME", None)
+    for name in ("DAGSTER_HOME", "UID2_BASE_URL", "UID2_API_KEY", "UID2_SECRET_KEY"):
+        env.pop(name, None)  # no credentials: the demo must bring its own sandbox
     command = [sys.executable, "-m", "identity_pipeline.cli", "demo", "--rows", "2000"]
     first = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -29,7 +30,13 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
     with duckdb.connect(str(tmp_path / "identity.duckdb"), read_only=True) as con:
         counts = con.execute("SELECT count(*) FROM raw_contacts").fetchone()
         identities = con.execute("SELECT count(*) FROM dii").fetchone()
+        mapped = con.execute(
+            "SELECT count(*) FILTER (WHERE status IN ('mapped', 'optout')) FROM uid2_mapping"
+        ).fetchone()
     assert counts == (2000,)
+    assert mapped == identities  # every identity went to the (sandbox) operator
+    assert "using UID2 sandbox http://127.0.0.1:" in first.stdout
+    assert "UID2 mapped" in first.stdout
     second = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -50,7 +50,11 @@ class RetryPolicy:
 
 @dataclass
 class CallStats:
-    """What one run's API calls cost; becomes materialization metadata."""
+    """What one run's API calls cost; becomes materialization metadata.
+
+    `api_seconds` is time spent waiting on the service (the HTTP round trip only); clients add
+    to it around the request itself, so encryption and parsing count as local time.
+    """
 
     requests: int = 0
     retries: int = 0
@@ -78,13 +82,9 @@ def call_with_retries(
     `on_retry(reason, attempt, sleep_seconds)` is told about every retry, for logging.
     """
 
-    def timed_call() -> T:
+    def counted_call() -> T:
         stats.requests += 1
-        started = time.perf_counter()
-        try:
-            return call()
-        finally:
-            stats.api_seconds += time.perf_counter() - started
+        return call()
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -110,7 +110,7 @@ def call_with_retries(
         for attempt in retrying:
             attempts = attempt.retry_state.attempt_number
             with attempt:
-                return timed_call()
+                return counted_call()
     except RetryableAPIError as error:
         raise RetriesExhaustedError(
             f"{what}: gave up after {attempts} attempt(s) in {time.monotonic() - started:.1f}s "

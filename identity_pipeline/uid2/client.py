@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -137,12 +138,13 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
 
     # -- transport ----------------------------------------------------------------------------
 
-    def _post(self, path: str, payload: bytes) -> str:
+    def _post(self, path: str, payload: bytes, stats: CallStats | None = None) -> str:
         """One encrypted request; returns the decrypted JSON text or raises a typed error."""
         secret = self._secret()
         envelope = create_envelope(secret, datetime.now(UTC), payload)
         headers = auth_headers(self.api_key)
         headers["Content-Type"] = "application/octet-stream"
+        started = time.perf_counter()
         try:
             response = self._session().post(
                 self.base_url.rstrip("/") + path,
@@ -154,6 +156,9 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
             raise RetryableAPIError("timeout") from None
         except requests.ConnectionError:
             raise RetryableAPIError("connection error") from None
+        finally:
+            if stats is not None:
+                stats.api_seconds += time.perf_counter() - started
         status = response.status_code
         if status == 429 or status >= 500:
             raise RetryableAPIError(f"HTTP {status}")
@@ -181,7 +186,7 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
         self, path: str, payload: bytes, stats: CallStats, what: str, on_retry: RetryHook | None
     ) -> str:
         return call_with_retries(
-            lambda: self._post(path, payload),
+            lambda: self._post(path, payload, stats),
             policy=self.retry_policy,
             stats=stats,
             what=what,

@@ -79,6 +79,14 @@ def test_heavy_faults_still_map_every_identity_exactly_once(
         "WHERE uid2_mapping.current_uid IS NULL"
     )[0][0]
     assert lost == 0
+    # Retries are logged (batch, reason, wait) without keys or identifiers.
+    logged = "\n".join(
+        str(record.user_message) for record in instance.all_logs(result.run_id)
+    ) + str([e.event_specific_data for e in result.all_events])
+    assert "retry" in logged
+    sample_hashes = [h for (h,) in query("SELECT uid2_hash FROM dii LIMIT 50")]
+    for secret in (sandbox.config.api_key, sandbox.config.secret, *sample_hashes):
+        assert secret not in logged
     print(  # the closing note's figures; no identifiers
         f"fault run: {stats.requests} requests, faults {dict(stats.faults)}, "
         f"retries {meta['retries']}, sent 6000, mapped {meta['mapped']}, lost {lost}"

@@ -6,9 +6,19 @@ from dagster import Definitions, EnvVar, in_process_executor
 
 from identity_pipeline.contacts.assets import contact_identities, raw_contacts
 from identity_pipeline.contacts.checks import contact_files_readable, dii_unique
-from identity_pipeline.jobs import ingest_contacts_job, uid2_refresh_job
+from identity_pipeline.contacts.sensors import contact_files_sensor
+from identity_pipeline.jobs import (
+    apply_optouts_job,
+    contacts_arrived_job,
+    ingest_contacts_job,
+    refresh_mappings_job,
+    uid2_refresh_job,
+)
+from identity_pipeline.operations.run_failures import run_failure_recorder
+from identity_pipeline.operations.schedules import daily_refresh_schedule
 from identity_pipeline.optouts.assets import optouts
 from identity_pipeline.optouts.checks import optout_checks
+from identity_pipeline.optouts.sensors import suppression_files_sensor
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 from identity_pipeline.uid2 import client as uid2_client
 from identity_pipeline.uid2.assets import uid2_due_for_refresh, uid2_mapping
@@ -22,7 +32,15 @@ defs = Definitions(
         uid2_refresh_from_in_future,
         *optout_checks(["optouts", "uid2_mapping"]),
     ],
-    jobs=[ingest_contacts_job, uid2_refresh_job],
+    jobs=[
+        ingest_contacts_job,
+        uid2_refresh_job,
+        refresh_mappings_job,
+        contacts_arrived_job,
+        apply_optouts_job,
+    ],
+    schedules=[daily_refresh_schedule],
+    sensors=[contact_files_sensor, suppression_files_sensor, run_failure_recorder],
     resources={
         "warehouse": DuckDBWarehouse(),
         "landing": LandingArea(),

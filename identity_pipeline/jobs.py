@@ -15,3 +15,23 @@ uid2_refresh_job = define_asset_job(
     selection=AssetSelection.assets("optouts", "uid2_due_for_refresh", "uid2_mapping"),
     description="Apply suppression files, then map to UID2 every identity that is due.",
 )
+
+refresh_mappings_job = define_asset_job(
+    "refresh_mappings",
+    selection=AssetSelection.assets("optouts") | AssetSelection.groups("uid2"),
+    description="The daily refresh: apply opt-outs, then map everything that is due.",
+)
+
+contacts_arrived_job = define_asset_job(
+    "contacts_arrived",
+    selection=AssetSelection.groups("contacts")
+    | AssetSelection.assets("optouts")
+    | AssetSelection.groups("uid2"),
+    description="New contact files: ingest them, then map the identities they bring.",
+)
+
+apply_optouts_job = define_asset_job(
+    "apply_optouts",
+    selection=AssetSelection.assets("optouts"),
+    description="Load new suppression files and clear the IDs of everyone they name.",
+)

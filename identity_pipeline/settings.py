@@ -19,6 +19,13 @@ DEFAULT_LANDING = "data/landing"
 ENV_DEFAULT_REGION = "IDENTITY_PIPELINE_DEFAULT_REGION"
 DEFAULT_REGION = "US"
 
+ENV_AUTOMATION = "IDENTITY_PIPELINE_AUTOMATION"
+"""'running' starts schedules and sensors as soon as the daemon loads the code; default
+'stopped' (turn them on in the UI), so a first `dagster dev` launches nothing on its own."""
+
+ENV_REFRESH_HOUR = "IDENTITY_PIPELINE_REFRESH_HOUR_UTC"
+DEFAULT_REFRESH_HOUR = 2
+
 ENV_NOW = "IDENTITY_PIPELINE_NOW"
 """Pins the pipeline's clock (ISO 8601, UTC if no offset). For simulations and tests that move
 a sandbox's clock forward by days; leave unset in production."""
@@ -52,3 +59,19 @@ def now() -> datetime:
     except ValueError:
         raise ValueError(f"${ENV_NOW}={pinned!r} is not an ISO 8601 timestamp") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def automation_running() -> bool:
+    """Read when definitions load: schedules' and sensors' default status is fixed there."""
+    value = os.environ.get(ENV_AUTOMATION, "stopped").strip().lower()
+    if value not in ("running", "stopped"):
+        raise ValueError(f"${ENV_AUTOMATION} must be 'running' or 'stopped', got {value!r}")
+    return value == "running"
+
+
+def refresh_hour_utc() -> int:
+    """Read when definitions load: a schedule's cron string is fixed there."""
+    raw = os.environ.get(ENV_REFRESH_HOUR) or str(DEFAULT_REFRESH_HOUR)
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ValueError(f"${ENV_REFRESH_HOUR} must be an hour 0-23, got {raw!r}")
+    return int(raw)

@@ -1,12 +1,14 @@
 """Shared fixtures: every test gets its own DuckDB file and landing folder via env vars."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dagster import DagsterInstance
 
 from identity_pipeline import settings
+from identity_pipeline.sandboxes.uid2 import UID2Sandbox, UID2SandboxConfig
 
 
 @pytest.fixture
@@ -22,3 +24,18 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def instance() -> Iterator[DagsterInstance]:
     with DagsterInstance.ephemeral() as dagster_instance:
         yield dagster_instance
+
+
+@pytest.fixture
+def uid2_sandbox() -> Iterator[Callable[..., UID2Sandbox]]:
+    """Start sandboxes (no opt-outs unless asked) on free ports; all stop afterwards."""
+    started: list[UID2Sandbox] = []
+
+    def start(**overrides: Any) -> UID2Sandbox:
+        sandbox = UID2Sandbox(UID2SandboxConfig(**{"optout_rate": 0.0, **overrides})).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()

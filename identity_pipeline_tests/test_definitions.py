@@ -51,3 +51,23 @@ def test_optout_check_blocks_uid2_mapping():
     keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("uid2_mapping", "opted_out_hold_no_ids") in keys
     assert ("optouts", "opted_out_hold_no_ids") in keys
+
+
+def test_daily_refresh_schedule_targets_the_refresh_job_at_the_configured_hour():
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.job_name == "refresh_mappings"
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "UTC"
+
+
+def test_automation_settings_are_validated(monkeypatch):
+    import pytest
+
+    from identity_pipeline import settings
+
+    monkeypatch.setenv(settings.ENV_REFRESH_HOUR, "24")
+    with pytest.raises(ValueError, match="0-23"):
+        settings.refresh_hour_utc()
+    monkeypatch.setenv(settings.ENV_AUTOMATION, "sometimes")
+    with pytest.raises(ValueError, match="running"):
+        settings.automation_running()

@@ -3,7 +3,8 @@
 
 import time
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from pydantic import Field
 
 from identity_pipeline import settings
 from identity_pipeline.resources import DuckDBWarehouse
@@ -12,6 +13,14 @@ from identity_pipeline.uid2.mapping import map_due_identities, refresh_due_list
 
 GROUP = "uid2"
 POOL = "uid2_api"
+
+
+class UID2DueConfig(Config):
+    only_new: bool = Field(
+        default=False,
+        description="Only identities never sent before (what a new contact file brings); "
+        "refreshes are left to the daily run.",
+    )
 
 
 @asset(
@@ -23,16 +32,22 @@ POOL = "uid2_api"
     "bucket rotated (v2), or invalid and seen again in newer source data. Never opted-out ones.",
 )
 def uid2_due_for_refresh(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, uid2: UID2Client
+    context: AssetExecutionContext,
+    config: UID2DueConfig,
+    warehouse: DuckDBWarehouse,
+    uid2: UID2Client,
 ) -> MaterializeResult[None]:
     started = time.perf_counter()
     with warehouse.connect() as con:
-        reasons = refresh_due_list(con, uid2, settings.now(), context.log.info)
+        reasons = refresh_due_list(
+            con, uid2, settings.now(), context.log.info, only_new=config.only_new
+        )
     return MaterializeResult(
         metadata={
             "dagster/row_count": sum(reasons.values()),
             "by_reason": MetadataValue.json(reasons),
             "api_version": uid2.version,
+            "only_new": config.only_new,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )

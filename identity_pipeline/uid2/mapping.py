@@ -70,17 +70,22 @@ Answered = tuple[_Batch, pa.Table, CallStats]
 
 
 def refresh_due_list(
-    con: duckdb.DuckDBPyConnection, client: UID2Client, now: datetime, log: Log
+    con: duckdb.DuckDBPyConnection,
+    client: UID2Client,
+    now: datetime,
+    log: Log,
+    *,
+    only_new: bool = False,
 ) -> dict[str, int]:
     """Rebuild uid2_due_for_refresh; in v2 first ask which salt buckets rotated."""
     version = client.version
     stats = CallStats()
-    if version == "v2":
+    if version == "v2" and not only_new:
         _record_rotated_buckets(con, client, naive_utc(now), stats, log)
     execute_script(
         con,
         read_sql("identity_pipeline.uid2", "due_for_refresh.sql"),
-        {"now": naive_utc(now), "version": version},
+        {"now": naive_utc(now), "version": version, "only_new": only_new},
     )
     reasons = dict(
         con.execute("SELECT reason, count(*) FROM uid2_due_for_refresh GROUP BY 1").fetchall()

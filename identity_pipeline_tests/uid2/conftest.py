@@ -1,36 +1,19 @@
 """UID2 test fixtures: a sandbox operator on 127.0.0.1, seeded identities, one-call runs."""
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
 from identity_pipeline import settings
 from identity_pipeline.optouts.assets import optouts
 from identity_pipeline.optouts.checks import optout_checks
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
-from identity_pipeline.sandboxes.uid2 import UID2Sandbox, UID2SandboxConfig
+from identity_pipeline.sandboxes.uid2 import UID2Sandbox
 from identity_pipeline.uid2.assets import uid2_due_for_refresh, uid2_mapping
 from identity_pipeline.uid2.checks import uid2_refresh_from_in_future
 from identity_pipeline.uid2.client import UID2Client
 from identity_pipeline.warehouse import connect
-
-
-@pytest.fixture
-def uid2_sandbox() -> Iterator[Callable[..., UID2Sandbox]]:
-    """Start sandboxes (no opt-outs unless asked) on free ports; all stop afterwards."""
-    started: list[UID2Sandbox] = []
-
-    def start(**overrides: Any) -> UID2Sandbox:
-        sandbox = UID2Sandbox(UID2SandboxConfig(**{"optout_rate": 0.0, **overrides})).start()
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        sandbox.stop()
 
 
 def client_for(sandbox: UID2Sandbox, **overrides: Any) -> UID2Client:

@@ -1,4 +1,5 @@
--- Rebuild uid2_due_for_refresh. Params: $now (pipeline time, naive UTC), $version ('v3'|'v2').
+-- Rebuild uid2_due_for_refresh. Params: $now (pipeline time, naive UTC), $version ('v3'|'v2'),
+-- $only_new (true: identities never sent before only, for runs a new contact file triggers).
 -- Opted-out identities never appear: neither by mapping status nor by the optouts list.
 CREATE OR REPLACE TABLE uid2_due_for_refresh AS
 SELECT
@@ -17,6 +18,7 @@ FROM dii AS d
 LEFT JOIN uid2_mapping AS m ON m.dii_id = d.dii_id
 LEFT JOIN uid2_bucket_rotations AS r ON r.bucket_id = m.bucket_id
 WHERE NOT EXISTS (SELECT 1 FROM optouts AS o WHERE o.uid2_hash = d.uid2_hash)
+  AND (NOT $only_new OR m.dii_id IS NULL)
   AND (
         m.dii_id IS NULL
      OR (m.status = 'invalid' AND d.last_seen_at > coalesce(m.source_seen_at, m.mapped_at))

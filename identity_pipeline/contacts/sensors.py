@@ -1,0 +1,41 @@
+"""New or changed contact files → ingest them and map the identities they bring."""
+
+from dagster import (
+    DefaultSensorStatus,
+    RunConfig,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from identity_pipeline import settings
+from identity_pipeline.landing_watch import changed_files, run_key
+from identity_pipeline.resources import LandingArea
+from identity_pipeline.uid2.assets import UID2DueConfig
+
+
+@sensor(
+    job_name="contacts_arrived",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING
+    if settings.automation_running()
+    else DefaultSensorStatus.STOPPED,
+    description="New or changed files in landing contacts/ → ingest them and map only the "
+    "identities never mapped before (refreshes wait for the daily schedule).",
+)
+def contact_files_sensor(context: SensorEvaluationContext, landing: LandingArea) -> SensorResult:
+    changed, cursor = changed_files(landing.contacts_dir, context.cursor)
+    if not changed:
+        return SensorResult(skip_reason="no new or changed contact files", cursor=cursor)
+    context.log.info(f"{len(changed)} new or changed contact file(s)")
+    return SensorResult(
+        run_requests=[
+            RunRequest(
+                run_key=run_key("contacts", cursor),
+                run_config=RunConfig(ops={"uid2_due_for_refresh": UID2DueConfig(only_new=True)}),
+                tags={"identity_pipeline/trigger": "contact_files"},
+            )
+        ],
+        cursor=cursor,
+    )

@@ -1,0 +1,1 @@
+"""Running the pipeline unattended: schedules and the record of failed runs."""

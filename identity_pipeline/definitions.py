@@ -5,7 +5,12 @@ from __future__ import annotations
 from dagster import Definitions, EnvVar, in_process_executor
 
 from identity_pipeline.contacts.assets import contact_identities, raw_contacts
-from identity_pipeline.contacts.checks import contact_files_readable, dii_unique
+from identity_pipeline.contacts.checks import (
+    contact_counts_reconcile,
+    contact_files_readable,
+    dii_unique,
+    no_raw_dii_in_derived_tables,
+)
 from identity_pipeline.contacts.sensors import contact_files_sensor
 from identity_pipeline.jobs import (
     apply_optouts_job,
@@ -29,6 +34,8 @@ defs = Definitions(
     asset_checks=[
         dii_unique,
         contact_files_readable,
+        contact_counts_reconcile,
+        no_raw_dii_in_derived_tables,
         uid2_refresh_from_in_future,
         *optout_checks(["optouts", "uid2_mapping"]),
     ],

@@ -3,6 +3,15 @@
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from identity_pipeline.resources import DuckDBWarehouse
+from identity_pipeline.warehouse import read_sql
+
+RAW_DII_TABLES = frozenset({"raw_contacts"})
+"""The only table allowed to hold raw emails and phones."""
+
+_RAW_LOOKING = (
+    "regexp_matches({col}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') "  # an email address
+    "OR regexp_full_match(trim({col}), '\\+[0-9]{{8,15}}')"  # an E.164 phone number
+)
 
 
 @asset_check(asset="dii", blocking=True, description="dii_id and uid2_hash are each unique.")
@@ -34,5 +43,60 @@ def contact_files_readable(warehouse: DuckDBWarehouse) -> AssetCheckResult:
         metadata={
             "failed_files": len(failed),
             "details": MetadataValue.md("\n".join(f"- {f}: {e}" for f, e in failed) or "none"),
+        },
+    )
+
+
+@asset_check(
+    asset="dii",
+    blocking=True,
+    description="Loaded rows reconcile: every email/phone field became a link or a reject, and "
+    "every row without one is a reject.",
+)
+def contact_counts_reconcile(warehouse: DuckDBWarehouse) -> AssetCheckResult:
+    with warehouse.connect() as con:
+        sql = read_sql("identity_pipeline.contacts", "count_reconciliation.sql")
+        expected, linked, rejected = con.execute(sql).fetchall()[0]
+    return AssetCheckResult(
+        passed=int(expected) == int(linked) + int(rejected),
+        metadata={
+            "identifier_fields": int(expected),
+            "linked": int(linked),
+            "rejected": int(rejected),
+            "unaccounted": int(expected) - int(linked) - int(rejected),
+        },
+    )
+
+
+@asset_check(
+    asset="dii",
+    blocking=True,
+    description="No table but raw_contacts has an email/phone column or holds a value that "
+    "looks like a raw email address or E.164 phone number.",
+)
+def no_raw_dii_in_derived_tables(warehouse: DuckDBWarehouse) -> AssetCheckResult:
+    findings: dict[str, int] = {}
+    with warehouse.connect() as con:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND data_type = 'VARCHAR' "
+            "AND table_name IN (SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE')"
+        ).fetchall()
+        for table, column in columns:
+            if table in RAW_DII_TABLES:
+                continue
+            if column.lower() in ("email", "phone", "raw_email", "raw_phone"):
+                findings[f"{table}.{column} (column name)"] = 1
+                continue
+            where = _RAW_LOOKING.format(col=f'"{column}"')
+            count = con.execute(f'SELECT count(*) FROM "{table}" WHERE {where}').fetchall()[0][0]
+            if count:
+                findings[f"{table}.{column}"] = int(count)
+    return AssetCheckResult(
+        passed=not findings,
+        metadata={
+            "columns_scanned": len(columns),
+            "findings": MetadataValue.json(findings),  # where, and how many; never the values
         },
     )

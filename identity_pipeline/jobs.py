@@ -9,3 +9,9 @@ ingest_contacts_job = define_asset_job(
     selection=AssetSelection.groups("contacts"),
     description="Load new or changed contact files and rebuild the identity tables.",
 )
+
+attribution_job = define_asset_job(
+    "attribution",
+    selection=AssetSelection.groups("attribution"),
+    description="Load impressions/conversions files and rebuild attribution for a day range.",
+)

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_FILES: tuple[tuple[str, str], ...] = (("identity_pipeline.contacts", "create_tables.sql"),)
+SCHEMA_FILES: tuple[tuple[str, str], ...] = (
+    ("identity_pipeline.contacts", "create_tables.sql"),
+    ("identity_pipeline.attribution", "create_mapping_placeholders.sql"),  # until mapping merges
+    ("identity_pipeline.attribution", "create_tables.sql"),
+)
 """(package, file) of every CREATE ... IF NOT EXISTS script, in dependency order."""
 
 

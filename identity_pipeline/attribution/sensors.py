@@ -104,7 +104,9 @@ def build_landing_sensor(
         cursor: dict[str, dict[str, Any]] = json.loads(context.cursor or "{}")
         changed = _changed_files(landing, cursor)
         if not changed:
-            return SensorResult(skip_reason="no new or changed landing files")
+            return SensorResult(
+                skip_reason="no new or changed landing files", cursor=context.cursor
+            )
         days: dict[str, set[date]] = {"impressions": set(), "conversions": set()}
         for file in changed:
             key = _key(landing, file)

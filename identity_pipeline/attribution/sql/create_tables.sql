@@ -105,9 +105,9 @@ CREATE TABLE IF NOT EXISTS campaign_attribution (
     matched_impressions    BIGINT NOT NULL,
     people_reached         BIGINT NOT NULL,
     touched_conversions    BIGINT NOT NULL,
-    last_touch_conversions DOUBLE NOT NULL,
-    linear_conversions     DOUBLE NOT NULL,
+    last_touch_conversions BIGINT NOT NULL,
+    linear_conversions     DECIMAL(38, 6) NOT NULL,
     currency               VARCHAR,          -- NULL when the day's conversions mix currencies
-    last_touch_value       DOUBLE,           -- NULL with currency: we never add currencies up
-    linear_value           DOUBLE
+    last_touch_value       DECIMAL(38, 6),   -- NULL with currency: we never add currencies up
+    linear_value           DECIMAL(38, 6)
 );

@@ -20,6 +20,38 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     for path in result.paths:
         print(path)
     print(f"wrote {result.rows} rows in {len(result.paths)} file(s)")
+    if args.days:
+        return _generate_activity(args)
+    return 0
+
+
+def _generate_activity(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    from identity_pipeline.attribution.generate import generate_activity
+
+    now = settings.now()
+    start = (
+        date.fromisoformat(args.start_date)
+        if args.start_date
+        else now.date() - timedelta(days=args.days)
+    )
+    activity = generate_activity(
+        Path(args.out),
+        contacts_rows=args.rows,
+        contacts_seed=args.seed,
+        days=args.days,
+        start=start,
+        now=now,
+        seed=args.seed,
+        impressions_per_day=args.impressions_per_day,
+    )
+    print(
+        f"wrote {activity.impressions} impressions ({activity.known_impressions} to customers, "
+        f"{activity.previous_uid2_impressions} with a UID2 rotated since, "
+        f"{activity.older_id5_impressions} with an older ID5 ID) and {activity.conversions} "
+        f"conversions for {args.days} day(s) from {start} in {len(activity.paths)} file(s)"
+    )
     return 0
 
 
@@ -64,10 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=_cmd_demo)
 
-    gen = sub.add_parser("generate", help="write messy sample CRM exports to OUT/contacts/")
+    gen = sub.add_parser(
+        "generate",
+        help="write messy sample CRM exports to OUT/contacts/ (and, with --days, ad activity)",
+    )
     gen.add_argument("--rows", type=int, required=True)
     gen.add_argument("--out", required=True)
     gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument(
+        "--days",
+        type=int,
+        default=0,
+        help="also write OUT/impressions/ and OUT/conversions/, one file per day (default 0)",
+    )
+    gen.add_argument(
+        "--start-date", help="first day, YYYY-MM-DD (default: DAYS days before today, UTC)"
+    )
+    gen.add_argument("--impressions-per-day", type=int, help="default: ROWS / 10, at least 50")
     gen.set_defaults(func=_cmd_generate)
 
     hsh = sub.add_parser("hash", help="normalize and hash a column, one output row per input row")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dagster import Definitions, EnvVar, in_process_executor
 
+from identity_pipeline import settings
+from identity_pipeline.attribution.assets import build_attribution_assets, daily_partitions
+from identity_pipeline.attribution.sensors import build_landing_sensor
 from identity_pipeline.contacts.assets import contact_identities, raw_contacts
 from identity_pipeline.contacts.checks import (
     contact_counts_reconcile,
@@ -14,6 +17,7 @@ from identity_pipeline.contacts.checks import (
 from identity_pipeline.contacts.sensors import contact_files_sensor
 from identity_pipeline.jobs import (
     apply_optouts_job,
+    attribution_job,
     contacts_arrived_job,
     ingest_contacts_job,
     refresh_mappings_job,
@@ -29,8 +33,19 @@ from identity_pipeline.uid2 import client as uid2_client
 from identity_pipeline.uid2.assets import uid2_due_for_refresh, uid2_mapping
 from identity_pipeline.uid2.checks import uid2_refresh_from_in_future
 
+# Partitions and lookback shape the asset graph, so they are read when definitions load.
+attribution_days = daily_partitions(settings.attribution_start_date())
+lookback_days = settings.attribution_lookback_days()
+
 defs = Definitions(
-    assets=[raw_contacts, contact_identities, optouts, uid2_due_for_refresh, uid2_mapping],
+    assets=[
+        raw_contacts,
+        contact_identities,
+        optouts,
+        uid2_due_for_refresh,
+        uid2_mapping,
+        *build_attribution_assets(attribution_days, lookback_days),
+    ],
     asset_checks=[
         dii_unique,
         contact_files_readable,
@@ -45,9 +60,15 @@ defs = Definitions(
         refresh_mappings_job,
         contacts_arrived_job,
         apply_optouts_job,
+        attribution_job,
     ],
     schedules=[daily_refresh_schedule],
-    sensors=[contact_files_sensor, suppression_files_sensor, run_failure_recorder],
+    sensors=[
+        contact_files_sensor,
+        suppression_files_sensor,
+        run_failure_recorder,
+        build_landing_sensor(attribution_job.name, attribution_days, lookback_days),
+    ],
     resources={
         "warehouse": DuckDBWarehouse(),
         "landing": LandingArea(),

@@ -35,3 +35,9 @@ apply_optouts_job = define_asset_job(
     selection=AssetSelection.assets("optouts"),
     description="Load new suppression files and clear the IDs of everyone they name.",
 )
+
+attribution_job = define_asset_job(
+    "attribution",
+    selection=AssetSelection.groups("attribution"),
+    description="Load impressions/conversions files and rebuild attribution for a day range.",
+)

@@ -63,5 +63,13 @@ class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
         return self.root / "optouts"
 
     @property
+    def impressions_dir(self) -> Path:
+        return self.root / "impressions"
+
+    @property
+    def conversions_dir(self) -> Path:
+        return self.root / "conversions"
+
+    @property
     def phone_region(self) -> str:
         return settings.default_region(self.default_region)

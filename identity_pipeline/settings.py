@@ -75,3 +75,32 @@ def refresh_hour_utc() -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= 23:
         raise ValueError(f"${ENV_REFRESH_HOUR} must be an hour 0-23, got {raw!r}")
     return int(raw)
+
+
+ENV_ATTRIBUTION_START = "IDENTITY_PIPELINE_ATTRIBUTION_START"
+DEFAULT_ATTRIBUTION_START = "2025-01-01"
+ENV_LOOKBACK_DAYS = "IDENTITY_PIPELINE_LOOKBACK_DAYS"
+DEFAULT_LOOKBACK_DAYS = 30
+# Unlike the settings above, these two shape the definitions themselves (the daily partitions
+# and the impressions -> attribution partition mapping), so they are read when the code
+# location loads. Changing them needs a reload, not just a new run.
+
+
+def attribution_start_date(override: str | None = None) -> str:
+    """First day (YYYY-MM-DD, UTC) of the daily attribution partitions."""
+    value = _from_env(ENV_ATTRIBUTION_START, DEFAULT_ATTRIBUTION_START, override).strip()
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"${ENV_ATTRIBUTION_START}={value!r} is not a YYYY-MM-DD date") from None
+    return value
+
+
+def attribution_lookback_days(override: int | None = None) -> int:
+    """How many days before a conversion its person's impressions still earn credit."""
+    if override is not None:
+        return override
+    text = os.environ.get(ENV_LOOKBACK_DAYS) or str(DEFAULT_LOOKBACK_DAYS)
+    if not text.strip().isdigit() or not 0 <= int(text) <= 365:
+        raise ValueError(f"${ENV_LOOKBACK_DAYS}={text!r} must be a whole number of days, 0-365")
+    return int(text)

@@ -4,6 +4,8 @@ from dagster import AssetKey
 
 from identity_pipeline.definitions import defs
 
+LOOKUP_INPUTS = {"dii", "customer_dii", "uid2_mapping", "id5_mapping", "id5_uid_history", "optouts"}
+
 EXPECTED_GRAPH = {
     "raw_contacts": set(),
     "dii": {"raw_contacts"},
@@ -12,6 +14,12 @@ EXPECTED_GRAPH = {
     "optouts": set(),
     "uid2_due_for_refresh": {"dii", "optouts"},
     "uid2_mapping": {"uid2_due_for_refresh"},
+    "id5_mapping": set(),
+    "id5_uid_history": set(),
+    "impressions": set(),
+    "conversions": set(),
+    "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
+    "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
 }
 
 
@@ -71,3 +79,20 @@ def test_automation_settings_are_validated(monkeypatch):
     monkeypatch.setenv(settings.ENV_AUTOMATION, "sometimes")
     with pytest.raises(ValueError, match="running"):
         settings.automation_running()
+
+
+def test_attribution_assets_are_daily_with_single_run_backfills():
+    graph = defs.resolve_asset_graph()
+    for name in ("impressions", "conversions", "attributed_conversions", "campaign_attribution"):
+        node = graph.get(AssetKey(name))
+        assert node.partitions_def is not None
+        assert node.partitions_def.get_first_partition_key() == "2025-01-01"
+        assert node.backfill_policy is not None
+        assert node.backfill_policy.max_partitions_per_run is None  # the whole range in one run
+    job = defs.resolve_job_def("attribution")
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
+        "impressions",
+        "conversions",
+        "attributed_conversions",
+        "campaign_attribution",
+    }

@@ -258,9 +258,12 @@ class _SignalsService:
         if country is not None and not (isinstance(country, str) and _ALPHA2.fullmatch(country)):
             message = f"{country!r} does not conform to ISO 3166-1 alpha-2"
             return {"error": _error("country_alpha2_invalid", message, "validation_error"), **echo}
-        lineage = self._lineage(email.lower(), user.get("known_uids"))
-        uid = self.codec.seal(lineage, self._epoch(lineage, days), self.config.partner)
-        return {"uid": uid, **echo}
+        return {"uid": self.uid_for(email.lower(), user.get("known_uids"), days), **echo}
+
+    def uid_for(self, email: str, known_uids: object, days: float) -> str:
+        """The uid for a lowercase email hash at `days` (Unix time in days)."""
+        lineage = self._lineage(email, known_uids)
+        return self.codec.seal(lineage, self._epoch(lineage, days), self.config.partner)
 
     def _lineage(self, email: str, known_uids: object) -> int:
         """The first known uid we can open pins the email to its lineage, for good."""
@@ -281,6 +284,25 @@ class _SignalsService:
             return 0
         phase = stable_fraction(self.config.seed, "phase", lineage)
         return math.floor(days / self.config.rotation_days + phase)
+
+
+class ID5UidModel:
+    """What the sandbox answers for an email hash at a moment, when no known_uids pin it.
+
+    For generators and stand-in mappings that must agree with the sandbox without calling it;
+    it runs the service's own lineage/rotation code, so the two cannot drift apart.
+    """
+
+    def __init__(self, config: ID5SandboxConfig | None = None) -> None:
+        self._service = _SignalsService(config or ID5SandboxConfig(), SandboxClock())
+
+    def epoch(self, email_sha256: str, unix_days: float) -> int:
+        """Rotation period number; the uid changes exactly when this does."""
+        service = self._service
+        return service._epoch(service._lineage(email_sha256.lower(), None), unix_days)
+
+    def uid(self, email_sha256: str, unix_days: float) -> str:
+        return self._service.uid_for(email_sha256.lower(), None, unix_days)
 
 
 class _ID5Server(SandboxHTTPServer):

@@ -172,6 +172,11 @@ class SaltModel:
             yield self._bucket(k % N_BUCKETS), self._rotation_day(k)
 
 
+def seeded_optout(config: UID2SandboxConfig, dii_hash: str) -> bool:
+    """Whether the sandbox answers 'optout' for this base64 hash by its seeded opt-out rate."""
+    return stable_fraction(config.seed, "optout", dii_hash) < config.optout_rate
+
+
 @lru_cache(maxsize=1024)
 def _iso_day(day: int) -> str:
     return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -276,10 +281,7 @@ class _SandboxState:
         dii_hash = base64.b64encode(digest).decode()
         with self._lock:
             listed = dii_hash in self._optouts
-        if (
-            listed
-            or stable_fraction(self.config.seed, "optout", dii_hash) < self.config.optout_rate
-        ):
+        if listed or seeded_optout(self.config, dii_hash):
             return "optout"
         return self.model.map(digest, identity_type, now_s)
 

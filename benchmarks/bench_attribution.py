@@ -1,0 +1,311 @@
+"""Attribution at scale: our equality-join SQL against the reference sample's OR-join.
+
+    .venv/bin/python benchmarks/bench_attribution.py              # 1M case, then 10M ours alone
+    .venv/bin/python benchmarks/bench_attribution.py --skip-large # 1M case only
+
+Case 1: 1M mapping rows (dii, uid2_mapping, id5), 1M impressions, 100k conversions over 30
+days, through our attribution (id lookup + attributed_conversions + campaign_attribution for
+the whole range, as a single-run backfill does) and through the OR-join formulation of the
+UID2 integration sample (`JOIN uid_mapping um ON (imp.uid = um.current_uid OR imp.uid =
+um.previous_uid)`) with a 120 s timeout. The OR-join variant does strictly less work than ours
+(UID2 only, no ID5, no opt-outs, no credit), so the ratio favours it.
+Case 2: 10M mapping rows, 10M impressions, 1M conversions through ours alone.
+
+Every measurement runs in a fresh child process over a DuckDB file, so each peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+FIRST_DAY = date(2025, 5, 1)
+DAYS = 30
+OR_TIMEOUT_S = 120.0
+
+BUILD_SQL = """
+SET threads = 2;
+SET preserve_insertion_order = false;
+DELETE FROM dii; DELETE FROM customer_dii; DELETE FROM uid2_mapping; DELETE FROM id5_mapping;
+DELETE FROM id5_uid_history; DELETE FROM optouts; DELETE FROM impressions;
+DELETE FROM conversions;
+-- People: one email identity each; 10% rotated UID2 (a previous id), 60% with ID5 (half of
+-- those rotated once), 1% opted out at the operator, 0.5% on a suppression list.
+CREATE TEMP TABLE people AS
+SELECT i AS dii_id, hash(i, 'people') AS h,
+       to_base64(unhex(md5('hash' || i) || md5('hash2' || i))) AS uid2_hash,
+       to_base64(unhex('03' || md5('cur' || i) || md5('cur2' || i))) AS current_uid,
+       to_base64(unhex('03' || md5('prev' || i) || md5('prev2' || i))) AS previous_uid,
+       'ID5*' || md5('id5' || i) || md5('id5b' || i) AS id5_uid,
+       'ID5*' || md5('id5old' || i) || md5('id5oldb' || i) AS old_id5_uid
+FROM range(CAST($people AS BIGINT)) AS t(i);
+INSERT INTO dii SELECT dii_id, 'email', uid2_hash, md5(uid2_hash) || md5(uid2_hash || 'x'),
+    TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-01', 1 FROM people;
+INSERT INTO customer_dii SELECT 'C' || dii_id, dii_id, TIMESTAMP '2025-01-01',
+    TIMESTAMP '2025-01-01' FROM people;
+INSERT INTO uid2_mapping SELECT dii_id, uid2_hash, 'email',
+    CASE WHEN h % 100 = 0 THEN NULL ELSE current_uid END,
+    CASE WHEN h % 100 <> 0 AND h % 10 = 1 THEN previous_uid END,
+    TIMESTAMP '2025-09-01', CASE WHEN h % 100 = 0 THEN 'optout' ELSE 'mapped' END,
+    NULL, 'b', TIMESTAMP '2025-06-01', 1 FROM people;
+INSERT INTO id5_mapping SELECT dii_id, 'x', id5_uid,
+    CASE WHEN (h >> 8) % 10 < 3 THEN old_id5_uid END, 'US', 'mapped', NULL,
+    TIMESTAMP '2025-06-01' FROM people WHERE (h >> 8) % 10 < 6;
+INSERT INTO id5_uid_history SELECT dii_id, id5_uid, TIMESTAMP '2025-04-01',
+    TIMESTAMP '2025-06-01' FROM people WHERE (h >> 8) % 10 < 6;
+INSERT INTO id5_uid_history SELECT dii_id, old_id5_uid, TIMESTAMP '2025-03-01',
+    TIMESTAMP '2025-04-01' FROM people WHERE (h >> 8) % 10 < 3;
+INSERT INTO optouts SELECT uid2_hash, 'email', 'suppression', 'bench', TIMESTAMP '2025-05-01'
+    FROM people WHERE (h >> 16) % 200 = 0;
+-- Impressions: 80% reach a known person (via current UID2, previous UID2 or an ID5 id),
+-- 20% strangers.
+INSERT INTO impressions
+WITH r AS (
+    SELECT i, hash(i, 'imp') AS h FROM range(CAST($impressions AS BIGINT)) AS t(i)
+),
+shaped AS (
+    SELECT i, h, CAST(h % CAST($people AS UBIGINT) AS BIGINT) AS person,
+           CAST($first_day AS DATE)
+               + to_seconds(CAST((h >> 20) % (CAST($days AS BIGINT) * 86400) AS BIGINT)) AS ts,
+           (h >> 50) % 100 AS pick
+    FROM r
+)
+SELECT CAST(s.ts AS DATE), 'imp' || s.i, s.ts, 'cmp-' || (s.i % 40),
+       CASE WHEN s.pick < 70 OR s.pick >= 80 THEN 'uid2' ELSE 'id5' END,
+       CASE WHEN s.pick < 60 THEN p.current_uid
+            WHEN s.pick < 70 THEN CASE WHEN p.h % 10 = 1 THEN p.previous_uid ELSE p.current_uid END
+            WHEN s.pick < 75 THEN p.id5_uid
+            WHEN s.pick < 80 THEN p.old_id5_uid
+            ELSE to_base64(unhex('03' || md5('stranger' || s.i) || md5('s2' || s.i))) END,
+       0.001, 'bench'
+FROM shaped AS s JOIN people AS p ON p.dii_id = s.person;
+-- Conversions by customer_id (75%) or by email uid2_hash.
+INSERT INTO conversions
+WITH r AS (
+    SELECT i, hash(i, 'conv') AS h FROM range(CAST($conversions AS BIGINT)) AS t(i)
+),
+shaped AS (
+    SELECT i, h, CAST(h % CAST($people AS UBIGINT) AS BIGINT) AS person,
+           CAST($first_day AS DATE)
+               + to_seconds(CAST((h >> 20) % (CAST($days AS BIGINT) * 86400) AS BIGINT)) AS ts
+    FROM r
+)
+SELECT CAST(s.ts AS DATE), 'cv' || s.i, s.ts,
+       CASE WHEN (s.h >> 50) % 4 <> 0 THEN 'C' || s.person END,
+       CASE WHEN (s.h >> 50) % 4 = 0 THEN p.uid2_hash END,
+       round(5 + CAST((s.h >> 40) % 10000 AS DOUBLE) / 100, 2), 'USD', 'bench'
+FROM shaped AS s JOIN people AS p ON p.dii_id = s.person;
+DROP TABLE people;
+CHECKPOINT;
+"""
+
+# The reference sample's formulation: impressions joined to the UID2 mapping on
+# "current OR previous", then to conversions of the same person within the window; its
+# "opt_out = FALSE" becomes our two opt-out sources.
+OR_JOIN_SQL = """
+SELECT count(*), count(DISTINCT conv.conversion_id)
+FROM impressions AS imp
+JOIN uid2_mapping AS um ON (imp.id = um.current_uid OR imp.id = um.previous_uid)
+JOIN customer_dii AS cd ON cd.dii_id = um.dii_id
+JOIN conversions AS conv ON conv.customer_id = cd.customer_id
+WHERE um.status = 'mapped' AND imp.id_type = 'uid2'
+  AND um.dii_id NOT IN (SELECT d.dii_id FROM dii AS d JOIN optouts AS o USING (uid2_hash))
+  AND imp.ts <= conv.ts AND imp.ts >= conv.ts - INTERVAL 30 DAY
+"""
+
+# The same pairs from our attributed_conversions, for a cross-check when the OR-join finishes.
+OURS_COMPARABLE_SQL = """
+SELECT count(*), count(DISTINCT a.conversion_id)
+FROM attributed_conversions AS a JOIN conversions AS c USING (day, conversion_id)
+WHERE a.id_type = 'uid2' AND c.customer_id IS NOT NULL
+"""
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def role_build(db: Path, people: int, impressions: int, conversions: int) -> dict[str, object]:
+    from identity_pipeline.warehouse import connect, execute_script
+
+    started = time.perf_counter()
+    with connect(db) as con:
+        execute_script(
+            con,
+            BUILD_SQL,
+            {
+                "people": people,
+                "impressions": impressions,
+                "conversions": conversions,
+                "first_day": FIRST_DAY,
+                "days": DAYS,
+            },
+        )
+        counts = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("uid2_mapping", "id5_uid_history", "impressions", "conversions")
+        }
+    return {"seconds": time.perf_counter() - started, "counts": counts}
+
+
+def role_ours(db: Path) -> dict[str, object]:
+    from identity_pipeline.attribution.compute import (
+        DayWindow,
+        attribute_conversions,
+        summarize_campaigns,
+    )
+    from identity_pipeline.warehouse import connect
+
+    window = DayWindow(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS))
+    with connect(db) as con:
+        con.execute("SET threads = 2")
+        started = time.perf_counter()
+        stats = attribute_conversions(con, window, 30)
+        attributed_s = time.perf_counter() - started
+        campaign_rows = summarize_campaigns(con, window)
+        total_s = time.perf_counter() - started
+        comparable = con.execute(OURS_COMPARABLE_SQL).fetchall()[0]
+    return {
+        "seconds": total_s,
+        "attributed_seconds": attributed_s,
+        "touches": stats.touches,
+        "conversions": stats.conversions,
+        "attributed_conversions": stats.attributed_conversions,
+        "by_match": stats.touches_by_match,
+        "campaign_rows": campaign_rows,
+        "uid2_customer_pairs": list(comparable),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def role_orjoin(db: Path) -> dict[str, object]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET threads = 2")
+    started = time.perf_counter()
+    row = con.execute(OR_JOIN_SQL).fetchall()[0]
+    return {
+        "seconds": time.perf_counter() - started,
+        "pairs": list(row),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _child(role: str, db: Path, timeout: float | None = None, **sizes: int) -> dict[str, object]:
+    args = [sys.executable, __file__, "--role", role, "--db", str(db)]
+    for key, value in sizes.items():
+        args += [f"--{key}", str(value)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        return {"timed_out": True, "seconds": time.perf_counter() - started}
+    except subprocess.CalledProcessError as error:
+        raise SystemExit(f"{role} failed:\n{error.stderr}") from None
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+PROBE_DIVISOR = 20
+
+
+def _probe(tmp: Path, people: int, impressions: int, conversions: int) -> None:
+    """The OR-join at 1/PROBE_DIVISOR scale, to show how its cost grows (an estimate only)."""
+    db = tmp / "probe.duckdb"
+    _child("build", db, people=people, impressions=impressions, conversions=conversions)
+    ours, theirs = _child("ours", db), _child("orjoin", db, timeout=OR_TIMEOUT_S)
+    if theirs.get("timed_out"):
+        print(f"probe at 1/{PROBE_DIVISOR} scale: OR-join also timed out")
+        return
+    theirs_s = float(theirs["seconds"])  # type: ignore[arg-type]
+    print(
+        f"probe at 1/{PROBE_DIVISOR} scale ({people:,} mapping / {impressions:,} impressions): "
+        f"OR-join {theirs_s:.2f}s, ours {float(ours['seconds']):.3f}s "  # type: ignore[arg-type]
+        f"(pairs {theirs['pairs']} vs {ours['uid2_customer_pairs']}); the OR-join is a nested "
+        f"loop over impressions x mapping, so x{PROBE_DIVISOR}^2 = "
+        f"~{theirs_s * PROBE_DIVISOR**2:,.0f}s is its expected time at full scale"
+    )
+
+
+def _case(label: str, people: int, impressions: int, conversions: int, with_or: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_attr_") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        built = _child("build", db, people=people, impressions=impressions, conversions=conversions)
+        print(f"\n== {label}: built in {built['seconds']:.1f}s: {built['counts']}")
+        ours = _child("ours", db)
+        print(
+            f"ours:    {ours['seconds']:.2f}s (attributed_conversions "
+            f"{ours['attributed_seconds']:.2f}s + campaign_attribution), "
+            f"{ours['touches']:,} touches for "
+            f"{ours['attributed_conversions']:,} of {ours['conversions']:,} conversions, "
+            f"by match {ours['by_match']}, peak RSS {ours['peak_rss_mb']:,.0f} MB"
+        )
+        if not with_or:
+            return
+        theirs = _child("orjoin", db, timeout=OR_TIMEOUT_S)
+        ours_s = float(ours["seconds"])  # type: ignore[arg-type]
+        if theirs.get("timed_out"):
+            print(
+                f"OR-join: timed out after {OR_TIMEOUT_S:.0f}s (killed); ratio > "
+                f"{OR_TIMEOUT_S / ours_s:,.0f}x"
+            )
+            _probe(
+                db.parent,
+                people // PROBE_DIVISOR,
+                impressions // PROBE_DIVISOR,
+                conversions // PROBE_DIVISOR,
+            )
+        else:
+            theirs_s = float(theirs["seconds"])  # type: ignore[arg-type]
+            print(
+                f"OR-join: {theirs_s:.2f}s, pairs {theirs['pairs']} (ours, same scope: "
+                f"{ours['uid2_customer_pairs']}); ratio {theirs_s / ours_s:,.1f}x"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--role", choices=["build", "ours", "orjoin"])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--impressions", type=int, default=1_000_000)
+    parser.add_argument("--conversions", type=int, default=100_000)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply case sizes (smoke runs)")
+    args = parser.parse_args()
+    if args.role == "build":
+        print(json.dumps(role_build(args.db, args.people, args.impressions, args.conversions)))
+        return 0
+    if args.role in ("ours", "orjoin"):
+        run = role_ours if args.role == "ours" else role_orjoin
+        print(json.dumps(run(args.db)))
+        return 0
+    s = args.scale
+    _case(
+        "1M mapping / 1M impressions / 100k conversions",
+        int(1e6 * s),
+        int(1e6 * s),
+        int(1e5 * s),
+        with_or=True,
+    )
+    if not args.skip_large:
+        _case(
+            "10M mapping / 10M impressions / 1M conversions",
+            int(1e7 * s),
+            int(1e7 * s),
+            int(1e6 * s),
+            with_or=False,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

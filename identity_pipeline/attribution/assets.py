@@ -1,0 +1,219 @@
+"""Daily-partitioned attribution assets: impressions, conversions, attributed_conversions,
+campaign_attribution.
+
+Every asset rebuilds exactly its run's day range in one transaction, so re-materializing a day
+(or a backfill range, which runs as one run) replaces it atomically. Assets are built by a
+factory because the partitions' start date and the lookback are deployment settings.
+"""
+
+import time
+from pathlib import Path
+
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TimeWindowPartitionMapping,
+    asset,
+)
+
+from identity_pipeline.attribution.compute import (
+    DayWindow,
+    attribute_conversions,
+    replace_landed_days,
+    summarize_campaigns,
+)
+from identity_pipeline.attribution.ingest import (
+    CONVERSIONS,
+    IMPRESSIONS,
+    LandingKind,
+    ingest_landed_files,
+)
+from identity_pipeline.attribution.report import campaign_table, recent_days_chart
+from identity_pipeline.resources import DuckDBWarehouse, LandingArea
+
+GROUP = "attribution"
+IDENTITY_ASSETS = (
+    "dii",
+    "customer_dii",
+    "uid2_mapping",
+    "id5_mapping",
+    "id5_uid_history",
+    "optouts",
+)
+"""Unpartitioned identity and mapping tables the lookup reads (the mapping work owns the last
+four; until it merges they appear as external assets)."""
+
+
+def daily_partitions(start_date: str) -> DailyPartitionsDefinition:
+    return DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
+
+
+def window_of(context: AssetExecutionContext) -> DayWindow:
+    """The run's UTC days: one partition, or a whole backfill range in a single run."""
+    span = context.partition_time_window
+    return DayWindow(span.start.date(), span.end.date())
+
+
+def _window_metadata(window: DayWindow, rows: int) -> dict[str, int | str]:
+    """Row counts; dagster/partition_row_count only when the run is a single partition."""
+    metadata: dict[str, int | str] = {
+        "first_day": window.start.isoformat(),
+        "days": window.days,
+        "rows_in_run_days": rows,
+    }
+    if window.days == 1:
+        metadata["dagster/partition_row_count"] = rows
+    return metadata
+
+
+def _land(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, kind: LandingKind, directory: Path
+) -> MaterializeResult[None]:
+    window = window_of(context)
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        report = ingest_landed_files(con, kind, directory)
+        rows = replace_landed_days(con, kind.name, window)
+    for message in report.files_failed:
+        context.log.error(f"{kind.name} file not loaded: {message}")
+    outside = sorted(d for d in report.days_touched if not window.start <= d < window.end)
+    if outside:
+        context.log.warning(
+            f"files loaded now also hold {len(outside)} day(s) outside this run "
+            f"({outside[0]}..{outside[-1]}); the landing sensor re-materializes them"
+        )
+    return MaterializeResult(
+        metadata={
+            **_window_metadata(window, rows),
+            "files_seen": report.files_seen,
+            "files_loaded": report.files_loaded,
+            "files_unchanged": report.files_unchanged,
+            "files_failed": len(report.files_failed),
+            "failed_files": MetadataValue.md(
+                "\n".join(f"- {m}" for m in report.files_failed) or "none"
+            ),
+            "rows_loaded": report.rows_loaded,
+            "rows_rejected": report.rows_rejected,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+def build_attribution_assets(
+    partitions: DailyPartitionsDefinition, lookback_days: int
+) -> list[AssetsDefinition]:
+    """The four attribution assets over `partitions`, crediting `lookback_days` back."""
+    single_run = BackfillPolicy.single_run()
+
+    @asset(
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        kinds={"duckdb"},
+        description="Ad impressions per UTC day (impression_id, ts, campaign_id, id_type "
+        "'uid2'|'id5', id, cost) from landing impressions/ files; one row per impression_id.",
+    )
+    def impressions(
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
+    ) -> MaterializeResult[None]:
+        return _land(context, warehouse, IMPRESSIONS, landing.impressions_dir)
+
+    @asset(
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        kinds={"duckdb"},
+        description="Conversions per UTC day (conversion_id, ts, customer_id and/or email "
+        "uid2_hash, value, currency) from landing conversions/ files; one row per id.",
+    )
+    def conversions(
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
+    ) -> MaterializeResult[None]:
+        return _land(context, warehouse, CONVERSIONS, landing.conversions_dir)
+
+    @asset(
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        kinds={"duckdb"},
+        deps=[
+            AssetDep(
+                impressions,
+                partition_mapping=TimeWindowPartitionMapping(start_offset=-lookback_days),
+            ),
+            conversions,
+            *IDENTITY_ASSETS,
+        ],
+        description=f"Each conversion with its person's impressions in the {lookback_days} "
+        "days before it, resolved through current/previous UID2 and ID5 history; last-touch "
+        "and linear credit. Opted-out identities are never attributed.",
+    )
+    def attributed_conversions(
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse
+    ) -> MaterializeResult[None]:
+        window = window_of(context)
+        started = time.perf_counter()
+        with warehouse.connect() as con:
+            stats = attribute_conversions(con, window, lookback_days)
+        rate = stats.attributed_conversions / stats.conversions if stats.conversions else 0.0
+        context.log.info(
+            f"{stats.attributed_conversions} of {stats.conversions} conversions attributed "
+            f"({stats.touches} touches) for {window.start}..{window.end}"
+        )
+        return MaterializeResult(
+            metadata={
+                **_window_metadata(window, stats.touches),
+                "conversions": stats.conversions,
+                "attributed_conversions": stats.attributed_conversions,
+                "attribution_rate": round(rate, 4),
+                "conversion_value": round(stats.value, 2),
+                "attributed_value_last_touch": round(stats.attributed_value, 2),
+                "touches_by_match": MetadataValue.json(stats.touches_by_match),
+                "lookup_ids": stats.lookup_ids,
+                "lookback_days": lookback_days,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+
+    @asset(
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=single_run,
+        kinds={"duckdb"},
+        deps=[attributed_conversions, impressions, *IDENTITY_ASSETS],
+        description="Per campaign per UTC day: impressions, identities reached, conversions "
+        "and attributed value (last touch and linear) of that day's conversions.",
+    )
+    def campaign_attribution(
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse
+    ) -> MaterializeResult[None]:
+        window = window_of(context)
+        started = time.perf_counter()
+        with warehouse.connect() as con:
+            rows = summarize_campaigns(con, window)
+            totals = con.execute(
+                "SELECT coalesce(sum(impressions), 0), coalesce(sum(last_touch_conversions), 0), "
+                "coalesce(sum(last_touch_value), 0) FROM campaign_attribution "
+                "WHERE day >= ? AND day < ?",
+                [window.start, window.end],
+            ).fetchall()[0]
+            table = campaign_table(con, window.start, window.end)
+            chart = recent_days_chart(con, window.end)
+        return MaterializeResult(
+            metadata={
+                **_window_metadata(window, rows),
+                "impressions": int(totals[0]),
+                "last_touch_conversions": round(float(totals[1]), 2),
+                "attributed_value_last_touch": round(float(totals[2]), 2),
+                "campaigns": MetadataValue.md(table),
+                "recent_days": MetadataValue.md(chart),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+
+    return [impressions, conversions, attributed_conversions, campaign_attribution]

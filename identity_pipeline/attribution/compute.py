@@ -1,0 +1,155 @@
+"""Rebuilding day ranges of the attribution tables; plain DuckDB, no Dagster.
+
+The attribution logic itself is the portable SELECTs in sql/select_*.sql. This module only
+wraps them for DuckDB: a temp table for the id lookup, and DELETE + INSERT of a day range in
+one transaction, so re-running any range replaces it atomically and gives the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+from identity_pipeline.warehouse import execute_script, read_sql, transaction
+
+SQL_PACKAGE = "identity_pipeline.attribution"
+DEFAULT_LOOKBACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """UTC days [start, end): one partition or a backfill's whole range."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError(f"empty day window {self.start}..{self.end}")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def widened(self, lookback_days: int) -> DayWindow:
+        """The impression days a conversion in this window can be credited to."""
+        return DayWindow(self.start - timedelta(days=lookback_days), self.end)
+
+
+@dataclass(frozen=True)
+class AttributionStats:
+    conversions: int
+    attributed_conversions: int
+    touches: int
+    value: float
+    attributed_value: float
+    touches_by_match: dict[str, int]
+    lookup_ids: int
+
+
+def select_sql(name: str) -> str:
+    """A portable SELECT from sql/, without its trailing semicolon."""
+    return read_sql(SQL_PACKAGE, name).strip().rstrip(";")
+
+
+def _bind(sql: str, params: Mapping[str, object]) -> dict[str, object]:
+    used = set(re.findall(r"\$(\w+)", sql))
+    return {k: v for k, v in params.items() if k in used}
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
+    row = con.execute(sql, params).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def replace_landed_days(con: duckdb.DuckDBPyConnection, kind: str, window: DayWindow) -> int:
+    """Rebuild `impressions` or `conversions` for the window; returns its row count."""
+    if kind not in ("impressions", "conversions"):
+        raise ValueError(f"unknown kind {kind!r}")
+    params: dict[str, object] = {"window_start": window.start, "window_end": window.end}
+    with transaction(con):
+        execute_script(con, read_sql(SQL_PACKAGE, f"replace_{kind}.sql"), params)
+    return _scalar(
+        con, f"SELECT count(*) FROM {kind} WHERE day >= ? AND day < ?", [window.start, window.end]
+    )
+
+
+def build_id_lookup(con: duckdb.DuckDBPyConnection, impression_days: DayWindow) -> int:
+    """Temp table attr_id_lookup for the ids in those impression days; returns its size."""
+    sql = select_sql("select_id_lookup.sql")
+    params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE attr_id_lookup AS {sql}", _bind(sql, params))
+    return _scalar(con, "SELECT count(*) FROM attr_id_lookup", [])
+
+
+def attribute_conversions(
+    con: duckdb.DuckDBPyConnection,
+    window: DayWindow,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+) -> AttributionStats:
+    """Replace attributed_conversions for the window's conversion days."""
+    if lookback_days < 0:
+        raise ValueError("lookback_days cannot be negative")
+    impression_days = window.widened(lookback_days)
+    lookup_ids = build_id_lookup(con, impression_days)
+    sql = select_sql("select_attributed_conversions.sql")
+    params = {
+        "window_start": window.start,
+        "window_end": window.end,
+        "impressions_from": impression_days.start,
+        "lookback_days": lookback_days,
+    }
+    with transaction(con):
+        con.execute(
+            "DELETE FROM attributed_conversions WHERE day >= ? AND day < ?",
+            [window.start, window.end],
+        )
+        con.execute(f"INSERT INTO attributed_conversions BY NAME {sql}", _bind(sql, params))
+    span = [window.start, window.end]
+    totals = con.execute(
+        "SELECT count(*), coalesce(sum(value), 0) FROM conversions WHERE day >= ? AND day < ?",
+        span,
+    ).fetchall()[0]
+    credited = con.execute(
+        "SELECT count(DISTINCT (day, conversion_id)), count(*), coalesce(sum(last_touch_value), 0) "
+        "FROM attributed_conversions WHERE day >= ? AND day < ?",
+        span,
+    ).fetchall()[0]
+    by_match = con.execute(
+        "SELECT matched_via, count(*) FROM attributed_conversions WHERE day >= ? AND day < ? "
+        "GROUP BY 1 ORDER BY 1",
+        span,
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS attr_id_lookup")
+    return AttributionStats(
+        conversions=int(totals[0]),
+        attributed_conversions=int(credited[0]),
+        touches=int(credited[1]),
+        value=float(totals[1]),
+        attributed_value=float(credited[2]),
+        touches_by_match={str(k): int(v) for k, v in by_match},
+        lookup_ids=lookup_ids,
+    )
+
+
+def summarize_campaigns(con: duckdb.DuckDBPyConnection, window: DayWindow) -> int:
+    """Replace campaign_attribution for the window; returns its row count."""
+    build_id_lookup(con, window)
+    sql = select_sql("select_campaign_attribution.sql")
+    params = {"window_start": window.start, "window_end": window.end}
+    with transaction(con):
+        con.execute(
+            "DELETE FROM campaign_attribution WHERE day >= ? AND day < ?",
+            [window.start, window.end],
+        )
+        con.execute(f"INSERT INTO campaign_attribution BY NAME {sql}", _bind(sql, params))
+    con.execute("DROP TABLE IF EXISTS attr_id_lookup")
+    return _scalar(
+        con,
+        "SELECT count(*) FROM campaign_attribution WHERE day >= ? AND day < ?",
+        [window.start, window.end],
+    )

@@ -1,0 +1,243 @@
+"""Incremental loading of landed impressions/ and conversions/ files into landed_* tables.
+
+Same pattern as contacts: a file is re-read only when its sha256 changes, and each file's rows
+are swapped in one transaction, so a broken new version keeps the rows of its last good one.
+A file may hold rows of several days (a late file often does); the day comes from `ts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from identity_pipeline.contacts.ingest import list_landed_files
+from identity_pipeline.contacts.readers import (
+    InputFileError,
+    delimiter_hint,
+    describe_columns,
+    file_checksum,
+    load_file,
+)
+from identity_pipeline.warehouse import execute_script, read_sql, transaction
+
+SQL_PACKAGE = "identity_pipeline.attribution"
+
+
+@dataclass(frozen=True)
+class LandingKind:
+    """What one landing folder holds and how its rows become typed landed_* rows."""
+
+    name: str
+    required: tuple[str, ...]
+    any_of: tuple[str, ...]
+    optional: tuple[str, ...]
+    typed_columns: tuple[str, ...]
+    """Columns of attr_typed copied to landed_<name>, between row_number and loaded_at."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.any_of + self.optional
+
+    @property
+    def landed_table(self) -> str:
+        return f"landed_{self.name}"
+
+
+IMPRESSIONS = LandingKind(
+    name="impressions",
+    required=("impression_id", "ts", "campaign_id", "id_type", "id"),
+    any_of=(),
+    optional=("cost",),
+    typed_columns=("impression_id", "ts", "day", "campaign_id", "id_type", "id", "cost"),
+)
+CONVERSIONS = LandingKind(
+    name="conversions",
+    required=("conversion_id", "ts", "value", "currency"),
+    any_of=("customer_id", "uid2_hash"),
+    optional=(),
+    typed_columns=(
+        "conversion_id",
+        "ts",
+        "day",
+        "customer_id",
+        "uid2_hash",
+        "value",
+        "currency",
+    ),
+)
+
+
+@dataclass
+class LandingReport:
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    files_failed: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    days_touched: set[date] = field(default_factory=set)
+    """Days whose landed rows changed in this call (new rows, or rows of a replaced version)."""
+
+
+def _check_columns(kind: LandingKind, path: Path, columns: tuple[str, ...]) -> None:
+    missing = [c for c in kind.required if c not in columns]
+    if kind.any_of and not any(c in columns for c in kind.any_of):
+        missing.append(" or ".join(kind.any_of))
+    if missing:
+        raise InputFileError(
+            path,
+            f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
+            f"{delimiter_hint(list(columns))}",
+        )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, kind: LandingKind, columns: tuple[str, ...]) -> None:
+    """attr_stage: the loaded file with every expected column, NULL where the file has none."""
+    selected = ", ".join(
+        f'"{c}"' if c in columns else f'CAST(NULL AS VARCHAR) AS "{c}"' for c in kind.columns
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW attr_stage AS SELECT row_number, {selected} FROM attr_file"
+    )
+    execute_script(con, read_sql(SQL_PACKAGE, f"type_{kind.name}.sql"))
+
+
+def _days(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> set[date]:
+    return {row[0] for row in con.execute(sql, params).fetchall() if row[0] is not None}
+
+
+def _swap_in(
+    con: duckdb.DuckDBPyConnection,
+    kind: LandingKind,
+    rel: str,
+    checksum: str,
+    size: int,
+    loaded_at: datetime,
+) -> tuple[int, int, set[date]]:
+    """Replace the file's landed rows and rejects; returns (rows, rejects, days touched)."""
+    table = kind.landed_table
+    typed = ", ".join(kind.typed_columns)
+    with transaction(con):
+        touched = _days(con, f"SELECT DISTINCT day FROM {table} WHERE source_file = ?", [rel])
+        con.execute(f"DELETE FROM {table} WHERE source_file = ?", [rel])
+        con.execute(
+            f"INSERT INTO {table} SELECT ?, row_number, {typed}, ? "
+            "FROM attr_typed WHERE reject_field IS NULL ORDER BY day, ts",
+            [rel, loaded_at],
+        )
+        con.execute(
+            "DELETE FROM attribution_rejects WHERE kind = ? AND source_file = ?", [kind.name, rel]
+        )
+        con.execute(
+            """
+            INSERT INTO attribution_rejects
+            SELECT ?, ?, row_number, field, reason, ? FROM attr_file_rejects
+            UNION ALL
+            SELECT ?, ?, row_number, reject_field, reject_reason, ?
+            FROM attr_typed WHERE reject_field IS NOT NULL
+            """,
+            [kind.name, rel, loaded_at] * 2,
+        )
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE reject_field IS NULL), "
+            "count(*) FILTER (WHERE reject_field IS NOT NULL), min(day) FILTER "
+            "(WHERE reject_field IS NULL), max(day) FILTER (WHERE reject_field IS NULL) "
+            "FROM attr_typed"
+        ).fetchone()
+        assert row is not None
+        good, bad = int(row[0]), int(row[1])
+        bad += int(con.execute("SELECT count(*) FROM attr_file_rejects").fetchall()[0][0])
+        con.execute(
+            """
+            INSERT INTO attribution_files VALUES (?, ?, ?, ?, 'loaded', NULL, ?, ?, ?, ?, ?)
+            ON CONFLICT (kind, file_path) DO UPDATE SET
+                checksum = excluded.checksum, size_bytes = excluded.size_bytes,
+                status = 'loaded', error = NULL, row_count = excluded.row_count,
+                rejected_rows = excluded.rejected_rows, first_day = excluded.first_day,
+                last_day = excluded.last_day, seen_at = excluded.seen_at
+            """,
+            [kind.name, rel, checksum, size, good, bad, row[2], row[3], loaded_at],
+        )
+        touched |= _days(con, "SELECT DISTINCT day FROM attr_typed WHERE reject_field IS NULL", [])
+    return good, bad, touched
+
+
+def _record_failure(
+    con: duckdb.DuckDBPyConnection, kind: str, rel: str, checksum: str, size: int, reason: str
+) -> None:
+    con.execute(
+        """
+        INSERT INTO attribution_files (kind, file_path, checksum, size_bytes, status, error,
+                                       seen_at)
+        VALUES (?, ?, ?, ?, 'failed', ?, ?)
+        ON CONFLICT (kind, file_path) DO UPDATE SET
+            checksum = excluded.checksum, size_bytes = excluded.size_bytes,
+            status = 'failed', error = excluded.error, seen_at = excluded.seen_at
+        """,
+        [kind, rel, checksum, size, reason, _utc_now()],
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingest_landed_files(
+    con: duckdb.DuckDBPyConnection, kind: LandingKind, directory: Path
+) -> LandingReport:
+    """Load every new or changed file of `kind` under directory; one transaction per file."""
+    con.execute("SET TimeZone = 'UTC'")
+    report = LandingReport()
+    known = dict(
+        con.execute(
+            "SELECT file_path, checksum FROM attribution_files WHERE kind = ?", [kind.name]
+        ).fetchall()
+    )
+    for path in list_landed_files(directory):
+        report.files_seen += 1
+        rel = path.relative_to(directory).as_posix()
+        checksum, size = file_checksum(path), path.stat().st_size
+        if known.get(rel) == checksum:
+            report.files_unchanged += 1
+            continue
+        try:
+            loaded = load_file(con, path, "attr_file", "attr_file_rejects")
+            _check_columns(kind, path, loaded.columns)
+            _stage(con, kind, loaded.columns)
+        except InputFileError as error:
+            _record_failure(con, kind.name, rel, checksum, size, error.reason)
+            report.files_failed.append(f"{kind.name}/{rel}: {error.reason}")
+            continue
+        good, bad, touched = _swap_in(con, kind, rel, checksum, size, _utc_now())
+        report.files_loaded += 1
+        report.rows_loaded += good
+        report.rows_rejected += bad
+        report.days_touched |= touched
+    con.execute(
+        "DROP VIEW IF EXISTS attr_stage; DROP TABLE IF EXISTS attr_typed; "
+        "DROP TABLE IF EXISTS attr_file; DROP TABLE IF EXISTS attr_file_rejects"
+    )
+    return report
+
+
+def file_days(path: Path) -> set[date]:
+    """UTC days a landed file's rows fall on, read without touching the warehouse (sensors)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        loaded = load_file(con, path, "attr_file", "attr_file_rejects")
+        if "ts" not in loaded.columns:
+            return set()
+        return _days(
+            con,
+            "SELECT DISTINCT CAST(try_cast(trim(ts) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) "
+            "FROM attr_file",
+            [],
+        )
+    except InputFileError:
+        return set()
+    finally:
+        con.close()

@@ -1,0 +1,16 @@
+-- Rebuild conversion days [$window_start, $window_end) from landed rows, one row per
+-- conversion_id (the most recently loaded copy wins). Runs inside one transaction.
+DELETE FROM conversions
+WHERE day >= CAST($window_start AS DATE) AND day < CAST($window_end AS DATE);
+
+INSERT INTO conversions
+SELECT day, conversion_id, ts, customer_id, uid2_hash, value, currency, source_file
+FROM (
+    SELECT l.*, ROW_NUMBER() OVER (
+        PARTITION BY conversion_id ORDER BY loaded_at DESC, source_file DESC, row_number DESC
+    ) AS copy_rank
+    FROM landed_conversions AS l
+    WHERE day >= CAST($window_start AS DATE) AND day < CAST($window_end AS DATE)
+) AS ranked
+WHERE copy_rank = 1
+ORDER BY day, ts;

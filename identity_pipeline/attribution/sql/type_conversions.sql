@@ -1,0 +1,39 @@
+-- Typed conversion rows of one staged file (attr_stage, all VARCHAR), each with the first
+-- problem found (reject_field, reject_reason) or NULLs when the row is good.
+CREATE OR REPLACE TEMP TABLE attr_typed AS
+WITH t AS (
+    SELECT row_number,
+           nullif(trim(conversion_id), '') AS conversion_id,
+           nullif(trim(ts), '') AS ts_text,
+           try_cast(trim(ts) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS ts,
+           nullif(trim(customer_id), '') AS customer_id,
+           nullif(trim(uid2_hash), '') AS uid2_hash,
+           nullif(trim(value), '') AS value_text,
+           try_cast(trim(value) AS DOUBLE) AS value,
+           upper(trim(currency)) AS currency
+    FROM attr_stage
+)
+SELECT row_number, conversion_id, ts, CAST(ts AS DATE) AS day, customer_id, uid2_hash, value,
+    currency,
+    CASE
+        WHEN conversion_id IS NULL THEN 'conversion_id'
+        WHEN ts IS NULL THEN 'ts'
+        WHEN customer_id IS NULL AND uid2_hash IS NULL THEN 'customer_id'
+        WHEN uid2_hash IS NOT NULL
+             AND NOT regexp_full_match(uid2_hash, '[A-Za-z0-9+/]{43}=') THEN 'uid2_hash'
+        WHEN value IS NULL OR isnan(value) OR isinf(value) THEN 'value'
+        WHEN currency IS NULL OR NOT regexp_full_match(currency, '[A-Z]{3}') THEN 'currency'
+    END AS reject_field,
+    CASE
+        WHEN conversion_id IS NULL THEN 'missing'
+        WHEN ts_text IS NULL THEN 'missing'
+        WHEN ts IS NULL THEN 'not_a_timestamp'
+        WHEN customer_id IS NULL AND uid2_hash IS NULL THEN 'no_customer_id_or_uid2_hash'
+        WHEN uid2_hash IS NOT NULL
+             AND NOT regexp_full_match(uid2_hash, '[A-Za-z0-9+/]{43}=') THEN 'not_a_base64_sha256'
+        WHEN value_text IS NULL THEN 'missing'
+        WHEN value IS NULL OR isnan(value) OR isinf(value) THEN 'not_a_number'
+        WHEN currency IS NULL OR currency = '' THEN 'missing'
+        WHEN NOT regexp_full_match(currency, '[A-Z]{3}') THEN 'not_iso_4217'
+    END AS reject_reason
+FROM t;

@@ -77,7 +77,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from identity_pipeline.demo import run_demo
 
-    return run_demo(rows=args.rows, seed=args.seed)
+    return run_demo(rows=args.rows, seed=args.seed, days=args.days)
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate sample data and run the pipeline end to end")
     demo.add_argument("--rows", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--days", type=int, default=30, help="days of ad activity to attribute")
     demo.set_defaults(func=_cmd_demo)
 
     gen = sub.add_parser(

@@ -37,6 +37,12 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
     assert mapped == identities  # every identity went to the (sandbox) operator
     assert "using UID2 sandbox http://127.0.0.1:" in first.stdout
     assert "UID2 mapped" in first.stdout
+    assert "attribution per campaign" in first.stdout
+    with duckdb.connect(str(tmp_path / "identity.duckdb"), read_only=True) as con:
+        attributed = con.execute("SELECT count(*) FROM attributed_conversions").fetchone()
+        days = con.execute("SELECT count(DISTINCT day) FROM campaign_attribution").fetchone()
+    assert attributed is not None and attributed[0] > 0
+    assert days == (30,)
     second = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -15,7 +15,6 @@ from typing import Any
 
 from dagster import (
     DailyPartitionsDefinition,
-    DefaultSensorStatus,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
@@ -23,9 +22,9 @@ from dagster import (
     sensor,
 )
 
-from identity_pipeline import settings
 from identity_pipeline.attribution.ingest import file_days
 from identity_pipeline.contacts.ingest import list_landed_files
+from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -95,9 +94,7 @@ def build_landing_sensor(
         name="attribution_landing_sensor",
         job_name=job_name,
         minimum_interval_seconds=60,
-        default_status=DefaultSensorStatus.RUNNING
-        if settings.automation_running()
-        else DefaultSensorStatus.STOPPED,
+        default_status=sensor_status(),
         description="Runs the attribution job over the days that new, changed or late "
         "impressions/conversions files touch (impression days plus the lookback).",
     )

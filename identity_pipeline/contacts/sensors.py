@@ -1,7 +1,6 @@
 """New or changed contact files → ingest them and map the identities they bring."""
 
 from dagster import (
-    DefaultSensorStatus,
     RunConfig,
     RunRequest,
     SensorEvaluationContext,
@@ -9,8 +8,8 @@ from dagster import (
     sensor,
 )
 
-from identity_pipeline import settings
 from identity_pipeline.landing_watch import changed_files, run_key
+from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 from identity_pipeline.uid2.assets import UID2DueConfig
 
@@ -18,9 +17,7 @@ from identity_pipeline.uid2.assets import UID2DueConfig
 @sensor(
     job_name="contacts_arrived",
     minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.RUNNING
-    if settings.automation_running()
-    else DefaultSensorStatus.STOPPED,
+    default_status=sensor_status(),
     description="New or changed files in landing contacts/ → ingest them and map only the "
     "identities never mapped before (refreshes wait for the daily schedule).",
 )

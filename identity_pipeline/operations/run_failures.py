@@ -6,13 +6,13 @@ only the first line of each step's error is kept, so a stack trace's locals cann
 
 from dagster import (
     DagsterEventType,
-    DefaultSensorStatus,
     RunFailureSensorContext,
     run_failure_sensor,
 )
 from dagster_shared.error import SerializableErrorInfo
 
 from identity_pipeline import settings
+from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.uid2.mapping import naive_utc
 
@@ -50,9 +50,7 @@ def failure_summary(context: RunFailureSensorContext) -> tuple[str, str]:
 @run_failure_sensor(
     name="run_failure_recorder",
     monitor_all_code_locations=False,
-    default_status=DefaultSensorStatus.RUNNING
-    if settings.automation_running()
-    else DefaultSensorStatus.STOPPED,
+    default_status=sensor_status(),
     description="Logs every failed run and records it in the run_failures table.",
 )
 def run_failure_recorder(context: RunFailureSensorContext, warehouse: DuckDBWarehouse) -> None:

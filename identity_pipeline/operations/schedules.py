@@ -1,17 +1,16 @@
 """The daily refresh: opt-outs first, then every UID2 mapping that is due."""
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from dagster import ScheduleDefinition
 
 from identity_pipeline import settings
+from identity_pipeline.operations.status import schedule_status
 
 daily_refresh_schedule = ScheduleDefinition(
     name="daily_refresh",
     job_name="refresh_mappings",
     cron_schedule=f"0 {settings.refresh_hour_utc()} * * *",
     execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING
-    if settings.automation_running()
-    else DefaultScheduleStatus.STOPPED,
+    default_status=schedule_status(),
     description=f"Every day at ${settings.ENV_REFRESH_HOUR} (default "
     f"{settings.DEFAULT_REFRESH_HOUR}:00) UTC: apply suppression files, then re-map what is "
     "due (new identities, refresh_from passed, rotated buckets).",

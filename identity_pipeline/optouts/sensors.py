@@ -1,18 +1,16 @@
 """A new suppression file → apply the opt-outs at once, not at the next daily refresh."""
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
+from dagster import RunRequest, SensorEvaluationContext, SensorResult, sensor
 
-from identity_pipeline import settings
 from identity_pipeline.landing_watch import changed_files, run_key
+from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 
 
 @sensor(
     job_name="apply_optouts",
     minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.RUNNING
-    if settings.automation_running()
-    else DefaultSensorStatus.STOPPED,
+    default_status=sensor_status(),
     description="New or changed files in landing optouts/ → load them and clear the IDs of "
     "everyone they name.",
 )

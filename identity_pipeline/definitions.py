@@ -7,9 +7,12 @@ from dagster import Definitions, EnvVar, in_process_executor
 from identity_pipeline.contacts.assets import contact_identities, raw_contacts
 from identity_pipeline.contacts.checks import contact_files_readable, dii_unique
 from identity_pipeline.contacts.sensors import contact_files_sensor
+from identity_pipeline.id5 import client as id5_client
+from identity_pipeline.id5.assets import id5_due_for_refresh, id5_mapping
 from identity_pipeline.jobs import (
     apply_optouts_job,
     contacts_arrived_job,
+    id5_refresh_job,
     ingest_contacts_job,
     refresh_mappings_job,
     uid2_refresh_job,
@@ -25,16 +28,25 @@ from identity_pipeline.uid2.assets import uid2_due_for_refresh, uid2_mapping
 from identity_pipeline.uid2.checks import uid2_refresh_from_in_future
 
 defs = Definitions(
-    assets=[raw_contacts, contact_identities, optouts, uid2_due_for_refresh, uid2_mapping],
+    assets=[
+        raw_contacts,
+        contact_identities,
+        optouts,
+        uid2_due_for_refresh,
+        uid2_mapping,
+        id5_due_for_refresh,
+        id5_mapping,
+    ],
     asset_checks=[
         dii_unique,
         contact_files_readable,
         uid2_refresh_from_in_future,
-        *optout_checks(["optouts", "uid2_mapping"]),
+        *optout_checks(["optouts", "uid2_mapping", "id5_mapping"]),
     ],
     jobs=[
         ingest_contacts_job,
         uid2_refresh_job,
+        id5_refresh_job,
         refresh_mappings_job,
         contacts_arrived_job,
         apply_optouts_job,
@@ -48,6 +60,11 @@ defs = Definitions(
             base_url=EnvVar(uid2_client.ENV_BASE_URL),
             api_key=EnvVar(uid2_client.ENV_API_KEY),
             secret_key=EnvVar(uid2_client.ENV_SECRET_KEY),
+        ),
+        "id5": id5_client.ID5Client(
+            base_url=EnvVar(id5_client.ENV_BASE_URL),
+            partner_id=EnvVar.int(id5_client.ENV_PARTNER_ID),
+            token=EnvVar(id5_client.ENV_TOKEN),
         ),
     },
     # One process per run: DuckDB allows a single writing process per file.

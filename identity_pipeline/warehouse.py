@@ -22,6 +22,7 @@ SCHEMA_FILES: tuple[tuple[str, str], ...] = (
     ("identity_pipeline.contacts", "create_tables.sql"),
     ("identity_pipeline.optouts", "create_tables.sql"),
     ("identity_pipeline.uid2", "create_tables.sql"),
+    ("identity_pipeline.id5", "create_tables.sql"),
     ("identity_pipeline.operations", "create_tables.sql"),
 )
 """(package, file) of every CREATE ... IF NOT EXISTS script, in dependency order."""

@@ -35,6 +35,7 @@ def test_maps_every_email_once_and_never_sends_phones(
     ) == [(2_000,)]
     assert metadata(result, "id5_uid_history")["dagster/row_count"] == 2_000
     assert all(check.passed for check in result.get_asset_check_evaluations())
+    assert sandbox.stats.max_concurrent == 1
 
     # A second run right away has nothing due and sends nothing.
     again = run_id5(client_for(sandbox), instance)
@@ -72,6 +73,30 @@ def test_due_list_holds_new_emails_and_those_older_than_the_refresh_days(
     assert metadata(result, "id5_due_for_refresh")["by_reason"] == {"refresh_due": 80}
     assert metadata(result, "id5_due_for_refresh")["refresh_days"] == 4
     assert sandbox.stats.users_received == 400 + 80 + 400 + 80
+
+
+def test_a_failed_run_keeps_finished_batches_and_the_next_sends_only_the_rest(
+    workspace: Path, instance: DagsterInstance, id5_sandbox
+) -> None:
+    # The burst (2 requests) passes, then the rate limit answers 429 for longer than the budget.
+    sandbox = id5_sandbox(rate_limit_rps=2, token="tok-failed-run-9a7")
+    seed_dii(database(), 250)  # 200 emails
+    impatient = client_for(sandbox, batch_size=20, max_retry_seconds=0.1)
+    failed = run_id5(impatient, instance)
+    assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.is_step_failure]
+    message = str(failure.event_specific_data)
+    assert "ID5 batch" in message and "gave up after" in message and "HTTP 429" in message
+    assert "tok-failed-run-9a7" not in message
+    kept = query("SELECT count(*) FROM id5_mapping")[0][0]
+    assert kept % 20 == 0 and 0 < kept < 200  # whole batches only
+    received = sandbox.stats.users_received
+
+    result = run_id5(client_for(sandbox, max_retry_seconds=30), instance)  # one request
+    assert result.success
+    assert metadata(result, "id5_due_for_refresh")["by_reason"] == {"never_mapped": 200 - kept}
+    assert sandbox.stats.users_received - received == 200 - kept
+    assert query("SELECT count(*), count(DISTINCT dii_id) FROM id5_mapping") == [(200, 200)]
 
 
 def test_rejected_users_are_stored_and_resent_only_when_seen_again(

@@ -45,6 +45,11 @@ ENV_REFRESH_DAYS = "ID5_REFRESH_DAYS"
 RetryHook = Callable[[str, int, float], None]
 Json = dict[str, Any]
 
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 _TOKEN_QUERY = re.compile(r"([?&]token=)[^&\s\"']*")
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
@@ -156,9 +161,15 @@ class ID5Client(ConfigurableResource):  # type: ignore[type-arg]
             content = response.content  # read inside the timer: the body is the round trip
         except requests.Timeout:
             raise RetryableAPIError("timeout") from None
-        except requests.RequestException as error:
-            # Connection resets, truncated bodies; the message would carry the URL and token.
+        except _TRANSIENT as error:
+            # Refused or reset connections, cut-off bodies. Only the class name is kept: the
+            # exception's message would carry the URL, token included.
             raise RetryableAPIError(f"connection error ({type(error).__name__})") from None
+        except requests.RequestException as error:
+            # A malformed URL or scheme does not heal by waiting.
+            raise FatalAPIError(
+                f"ID5 request could not be sent ({type(error).__name__}): check ${ENV_BASE_URL}"
+            ) from None
         finally:
             if stats is not None:
                 stats.api_seconds += time.perf_counter() - started

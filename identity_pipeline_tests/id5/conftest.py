@@ -54,11 +54,14 @@ def pin_clock(monkeypatch: pytest.MonkeyPatch, sandbox: ID5Sandbox) -> None:
     monkeypatch.setenv(settings.ENV_NOW, sandbox.clock.now().isoformat())
 
 
-def run_id5(client: ID5Client, instance: DagsterInstance) -> ExecuteInProcessResult:
+def run_id5(
+    client: ID5Client, instance: DagsterInstance, *, only_new: bool = False
+) -> ExecuteInProcessResult:
     """optouts -> id5_due_for_refresh -> id5_mapping/id5_uid_history, with the opt-out checks."""
     return materialize(
         [optouts, id5_due_for_refresh, id5_mapping, *optout_checks(["optouts", "id5_mapping"])],
         resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea(), "id5": client},
         instance=instance,
+        run_config={"ops": {"id5_due_for_refresh": {"config": {"only_new": only_new}}}},
         raise_on_error=False,
     )

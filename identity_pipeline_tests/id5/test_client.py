@@ -137,6 +137,15 @@ def test_retries_stop_when_the_budget_is_spent_without_naming_the_token(id5_sand
     assert error.value.__cause__ is None
 
 
+def test_a_malformed_base_url_fails_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    client = ID5Client(base_url="127.0.0.1:9", partner_id=173, token="tok-bad-url-41")
+    stats = CallStats()
+    with caplog.at_level(logging.DEBUG), pytest.raises(FatalAPIError, match="ID5_BASE_URL") as e:
+        client.map_emails([1], [GOOD[0]], [None], [None], stats=stats)
+    assert stats.retries == 0
+    assert "tok-bad-url-41" not in str(e.value) + caplog.text
+
+
 def test_requests_reuse_one_connection(id5_sandbox) -> None:
     client = client_for(id5_sandbox())
     for _ in range(5):

@@ -62,6 +62,10 @@ def test_due_list_holds_new_emails_and_those_older_than_the_refresh_days(
 
     sandbox.advance_days(5)  # day 8: the first 400 are past 7 days, the 80 are 5 days old
     pin_clock(monkeypatch, sandbox)
+    seed_dii(database(), 5, first_id=601)  # 4 new emails
+    # A run for a new contact file (only_new) leaves refreshes to the scheduled run.
+    result = run_id5(client_for(sandbox), instance, only_new=True)
+    assert metadata(result, "id5_due_for_refresh")["by_reason"] == {"never_mapped": 4}
     result = run_id5(client_for(sandbox), instance)
     due = metadata(result, "id5_due_for_refresh")
     assert due["by_reason"] == {"refresh_due": 400}
@@ -72,7 +76,7 @@ def test_due_list_holds_new_emails_and_those_older_than_the_refresh_days(
     result = run_id5(client_for(sandbox), instance)
     assert metadata(result, "id5_due_for_refresh")["by_reason"] == {"refresh_due": 80}
     assert metadata(result, "id5_due_for_refresh")["refresh_days"] == 4
-    assert sandbox.stats.users_received == 400 + 80 + 400 + 80
+    assert sandbox.stats.users_received == 400 + 80 + 4 + 400 + 80
 
 
 def test_a_failed_run_keeps_finished_batches_and_the_next_sends_only_the_rest(

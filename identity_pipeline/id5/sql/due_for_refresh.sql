@@ -22,7 +22,7 @@ WITH due AS (
       AND NOT EXISTS (SELECT 1 FROM optouts AS o WHERE o.uid2_hash = d.uid2_hash)
       AND NOT EXISTS (
           SELECT 1 FROM uid2_mapping AS u WHERE u.dii_id = d.dii_id AND u.status = 'optout')
-      AND (NOT $only_new OR m.dii_id IS NULL)
+      AND (NOT CAST($only_new AS BOOLEAN) OR m.dii_id IS NULL)
       AND (
             m.dii_id IS NULL
          OR (m.status = 'error' AND d.last_seen_at > coalesce(m.source_seen_at, m.mapped_at))

@@ -15,10 +15,13 @@ from identity_pipeline.contacts.checks import (
     no_raw_dii_in_derived_tables,
 )
 from identity_pipeline.contacts.sensors import contact_files_sensor
+from identity_pipeline.id5 import client as id5_client
+from identity_pipeline.id5.assets import id5_due_for_refresh, id5_mapping
 from identity_pipeline.jobs import (
     apply_optouts_job,
     attribution_job,
     contacts_arrived_job,
+    id5_refresh_job,
     ingest_contacts_job,
     refresh_mappings_job,
     uid2_refresh_job,
@@ -44,6 +47,8 @@ defs = Definitions(
         optouts,
         uid2_due_for_refresh,
         uid2_mapping,
+        id5_due_for_refresh,
+        id5_mapping,
         *build_attribution_assets(attribution_days, lookback_days),
     ],
     asset_checks=[
@@ -52,11 +57,12 @@ defs = Definitions(
         contact_counts_reconcile,
         no_raw_dii_in_derived_tables,
         uid2_refresh_from_in_future,
-        *optout_checks(["optouts", "uid2_mapping"]),
+        *optout_checks(["optouts", "uid2_mapping", "id5_mapping"]),
     ],
     jobs=[
         ingest_contacts_job,
         uid2_refresh_job,
+        id5_refresh_job,
         refresh_mappings_job,
         contacts_arrived_job,
         apply_optouts_job,
@@ -76,6 +82,11 @@ defs = Definitions(
             base_url=EnvVar(uid2_client.ENV_BASE_URL),
             api_key=EnvVar(uid2_client.ENV_API_KEY),
             secret_key=EnvVar(uid2_client.ENV_SECRET_KEY),
+        ),
+        "id5": id5_client.ID5Client(
+            base_url=EnvVar(id5_client.ENV_BASE_URL),
+            partner_id=EnvVar.int(id5_client.ENV_PARTNER_ID),
+            token=EnvVar(id5_client.ENV_TOKEN),
         ),
     },
     # One process per run: DuckDB allows a single writing process per file.

@@ -1,7 +1,8 @@
 """`identity-pipeline demo`: sample data through the real Dagster jobs, then a summary.
 
 generate (contacts and 30 days of impressions/conversions) -> ingest_contacts -> uid2_refresh
--> attribution over the generated days, as one ranged run.
+-> id5_refresh -> attribution over the generated days, as one ranged run. Without UID2 or ID5
+credentials in the environment the demo starts the matching local sandbox on 127.0.0.1.
 
 Without UID2 credentials in the environment the demo starts the local UID2 sandbox on
 127.0.0.1 and points the run at it; with credentials it uses them.
@@ -49,6 +50,7 @@ def _jobs() -> list[tuple[str, str]]:
     return [
         ("ingest_contacts", "raw_contacts -> dii"),
         ("uid2_refresh", "optouts -> uid2_due_for_refresh -> uid2_mapping"),
+        ("id5_refresh", "id5_due_for_refresh -> id5_mapping, id5_uid_history"),
     ]
 
 
@@ -56,6 +58,9 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     from datetime import timedelta
 
     from dagster import BetaWarning, DagsterInstance
+
+    # Dagster marks backfill policies beta; the demo's reader does not need that warning.
+    warnings.filterwarnings("ignore", category=BetaWarning)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -63,9 +68,8 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.contacts.generate import generate_contacts
     from identity_pipeline.definitions import defs
+    from identity_pipeline.id5.service import id5_service
 
-    # Dagster marks backfill policies beta; the demo's reader does not need that warning.
-    warnings.filterwarnings("ignore", category=BetaWarning)
     console = Console()
     landing = settings.landing_path()
     now = settings.now()
@@ -78,6 +82,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
         )
         console.print(f"using {stack.enter_context(_uid2_operator(console))}")
+        console.print(f"using {stack.enter_context(id5_service())}")
         progress = stack.enter_context(
             Progress(
                 TextColumn("{task.description}"),
@@ -151,6 +156,11 @@ def _print_summary(console: Any) -> None:
                 one("SELECT count(*) FROM uid2_mapping WHERE previous_uid IS NOT NULL"),
             ),
             ("UID2 invalid", uid2.get("invalid", 0)),
+            (
+                "ID5 mapped (emails)",
+                one("SELECT count(*) FROM id5_mapping WHERE status = 'mapped'"),
+            ),
+            ("ID5 IDs kept in history", one("SELECT count(*) FROM id5_uid_history")),
             ("opted out (all sources)", one("SELECT count(*) FROM optouts")),
             ("impressions", one("SELECT count(*) FROM impressions")),
             ("conversions", one("SELECT count(*) FROM conversions")),

@@ -16,17 +16,26 @@ uid2_refresh_job = define_asset_job(
     description="Apply suppression files, then map to UID2 every identity that is due.",
 )
 
+id5_refresh_job = define_asset_job(
+    "id5_refresh",
+    selection=AssetSelection.assets(
+        "optouts", "id5_due_for_refresh", "id5_mapping", "id5_uid_history"
+    ),
+    description="Apply suppression files, then map to ID5 every email that is due.",
+)
+
 refresh_mappings_job = define_asset_job(
     "refresh_mappings",
-    selection=AssetSelection.assets("optouts") | AssetSelection.groups("uid2"),
-    description="The daily refresh: apply opt-outs, then map everything that is due.",
+    selection=AssetSelection.assets("optouts") | AssetSelection.groups("uid2", "id5"),
+    description="The daily refresh: apply opt-outs, then map everything that is due to UID2 "
+    "and ID5.",
 )
 
 contacts_arrived_job = define_asset_job(
     "contacts_arrived",
     selection=AssetSelection.groups("contacts")
     | AssetSelection.assets("optouts")
-    | AssetSelection.groups("uid2"),
+    | AssetSelection.groups("uid2", "id5"),
     description="New contact files: ingest them, then map the identities they bring.",
 )
 

@@ -22,7 +22,7 @@ SCHEMA_FILES: tuple[tuple[str, str], ...] = (
     ("identity_pipeline.contacts", "create_tables.sql"),
     ("identity_pipeline.optouts", "create_tables.sql"),
     ("identity_pipeline.uid2", "create_tables.sql"),
-    ("identity_pipeline.attribution", "create_mapping_placeholders.sql"),  # until ID5 merges
+    ("identity_pipeline.id5", "create_tables.sql"),
     ("identity_pipeline.attribution", "create_tables.sql"),
     ("identity_pipeline.operations", "create_tables.sql"),
 )

@@ -14,8 +14,9 @@ EXPECTED_GRAPH = {
     "optouts": set(),
     "uid2_due_for_refresh": {"dii", "optouts"},
     "uid2_mapping": {"uid2_due_for_refresh"},
-    "id5_mapping": set(),
-    "id5_uid_history": set(),
+    "id5_due_for_refresh": {"dii", "optouts", "uid2_mapping"},
+    "id5_mapping": {"id5_due_for_refresh"},
+    "id5_uid_history": {"id5_due_for_refresh"},
     "impressions": set(),
     "conversions": set(),
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
@@ -54,11 +55,32 @@ def test_everything_that_calls_uid2_is_in_one_pool():
     assert pools == {"uid2_due_for_refresh": {"uid2_api"}, "uid2_mapping": {"uid2_api"}}
 
 
+def test_everything_that_calls_id5_is_in_its_own_pool():
+    graph = defs.resolve_asset_graph()
+    pools = {
+        key.to_user_string(): graph.get(key).pools
+        for key in graph.get_all_asset_keys()
+        if key.to_user_string().startswith("id5_")
+    }
+    assert pools == {
+        "id5_due_for_refresh": {"id5_api"},
+        "id5_mapping": {"id5_api"},
+        "id5_uid_history": {"id5_api"},
+    }
+
+
+def test_id5_refresh_job_applies_optouts_then_maps():
+    job = defs.resolve_job_def("id5_refresh")
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert selected == {"optouts", "id5_due_for_refresh", "id5_mapping", "id5_uid_history"}
+
+
 def test_optout_check_blocks_uid2_mapping():
     graph = defs.resolve_asset_graph()
     keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("uid2_mapping", "opted_out_hold_no_ids") in keys
     assert ("optouts", "opted_out_hold_no_ids") in keys
+    assert ("id5_mapping", "opted_out_hold_no_ids") in keys
 
 
 def test_daily_refresh_schedule_targets_the_refresh_job_at_the_configured_hour():

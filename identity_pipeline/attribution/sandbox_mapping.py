@@ -120,7 +120,9 @@ def write_sandbox_mappings(
             [mapped_at],
         )
         con.execute(
-            "INSERT INTO id5_mapping SELECT dii_id, hash, uid, previous, 'US', 'mapped', NULL, ? "
+            "INSERT INTO id5_mapping "
+            "(dii_id, id5_hash, id5_uid, previous_id5_uid, country_alpha2, status, "
+            "error_code, mapped_at) SELECT dii_id, hash, uid, previous, 'US', 'mapped', NULL, ? "
             "FROM standin_id5",
             [mapped_at],
         )

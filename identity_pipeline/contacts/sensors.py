@@ -8,6 +8,7 @@ from dagster import (
     sensor,
 )
 
+from identity_pipeline.id5.assets import ID5DueConfig
 from identity_pipeline.landing_watch import changed_files, run_key
 from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
@@ -30,7 +31,12 @@ def contact_files_sensor(context: SensorEvaluationContext, landing: LandingArea)
         run_requests=[
             RunRequest(
                 run_key=run_key("contacts", cursor),
-                run_config=RunConfig(ops={"uid2_due_for_refresh": UID2DueConfig(only_new=True)}),
+                run_config=RunConfig(
+                    ops={
+                        "uid2_due_for_refresh": UID2DueConfig(only_new=True),
+                        "id5_due_for_refresh": ID5DueConfig(only_new=True),
+                    }
+                ),
                 tags={"identity_pipeline/trigger": "contact_files"},
             )
         ],

@@ -1,4 +1,4 @@
-"""The daily refresh: opt-outs first, then every UID2 mapping that is due."""
+"""The daily refresh: opt-outs first, then every UID2 and ID5 mapping that is due."""
 
 from dagster import ScheduleDefinition
 
@@ -13,5 +13,6 @@ daily_refresh_schedule = ScheduleDefinition(
     default_status=schedule_status(),
     description=f"Every day at ${settings.ENV_REFRESH_HOUR} (default "
     f"{settings.DEFAULT_REFRESH_HOUR}:00) UTC: apply suppression files, then re-map what is "
-    "due (new identities, refresh_from passed, rotated buckets).",
+    "due to UID2 (new, refresh_from passed, rotated buckets) and ID5 (new, older than "
+    "ID5_REFRESH_DAYS).",
 )

@@ -97,7 +97,9 @@ class World:
         )
         if id5 is not None:
             self.execute(
-                "INSERT INTO id5_mapping VALUES (?, 'h', ?, ?, 'US', 'mapped', NULL, ?)",
+                "INSERT INTO id5_mapping "
+                "(dii_id, id5_hash, id5_uid, previous_id5_uid, country_alpha2, status, "
+                "error_code, mapped_at) VALUES (?, 'h', ?, ?, 'US', 'mapped', NULL, ?)",
                 [dii_id, id5, previous_id5, MAPPED_AT],
             )
         for uid in id5_history:

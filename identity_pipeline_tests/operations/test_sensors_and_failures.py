@@ -14,6 +14,7 @@ from dagster import (
 from identity_pipeline.contacts.generate import generate_contacts
 from identity_pipeline.contacts.sensors import contact_files_sensor
 from identity_pipeline.definitions import defs
+from identity_pipeline.id5.service import id5_service
 from identity_pipeline.operations.run_failures import run_failure_recorder
 from identity_pipeline.optouts.sensors import suppression_files_sensor
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
@@ -56,9 +57,10 @@ def test_a_dropped_contact_file_triggers_exactly_one_run_that_maps_only_new_iden
     again = _evaluate(contact_files_sensor, instance, result.cursor)
     assert not again.run_requests  # same files, same cursor: no second run
 
-    run = defs.resolve_job_def("contacts_arrived").execute_in_process(
-        instance=instance, run_config=request.run_config, tags=request.tags
-    )
+    with id5_service():  # contacts_arrived maps to ID5 as well
+        run = defs.resolve_job_def("contacts_arrived").execute_in_process(
+            instance=instance, run_config=request.run_config, tags=request.tags
+        )
     assert run.success
     identities = query("SELECT count(*) FROM dii")[0][0]
     assert query("SELECT count(*) FROM uid2_mapping") == [(identities,)]
@@ -73,10 +75,12 @@ def test_a_dropped_contact_file_triggers_exactly_one_run_that_maps_only_new_iden
     later = _evaluate(contact_files_sensor, instance, again.cursor)
     assert len(later.run_requests) == 1
     assert later.run_requests[0].run_key != request.run_key
-    run = defs.resolve_job_def("contacts_arrived").execute_in_process(
-        instance=instance, run_config=later.run_requests[0].run_config
-    )
+    with id5_service():
+        run = defs.resolve_job_def("contacts_arrived").execute_in_process(
+            instance=instance, run_config=later.run_requests[0].run_config
+        )
     assert run.success
+    assert query("SELECT count(*) FROM id5_mapping")[0][0] > 0
     assert sandbox.stats.identifiers == sent + 1
 
 

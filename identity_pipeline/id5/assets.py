@@ -1,0 +1,134 @@
+"""ID5 assets: what is due for (re)mapping, and the mapping with its ID history.
+
+Both sit in the `id5_api` pool (limited to one step at a time by dagster.yaml), so ID5 never
+sees two of our runs at once. `id5_mapping` and `id5_uid_history` are one step: each answered
+batch updates both in the same transaction, so they can never disagree.
+"""
+
+import time
+from collections.abc import Iterator
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+from pydantic import Field
+
+from identity_pipeline import settings
+from identity_pipeline.id5.client import ID5Client
+from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
+from identity_pipeline.resources import DuckDBWarehouse
+
+GROUP = "id5"
+POOL = "id5_api"
+
+
+class ID5DueConfig(Config):
+    only_new: bool = Field(
+        default=False,
+        description="Only emails never sent before (what a new contact file brings); "
+        "refreshes are left to the scheduled run.",
+    )
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    deps=["dii", "optouts", "uid2_mapping"],
+    kinds={"duckdb"},
+    description="Emails to send to ID5 now: never mapped, mapped at least ID5_REFRESH_DAYS ago, "
+    "or rejected and seen again in newer source data. Never opted-out identities (optouts "
+    "list or a UID2 'optout' answer); phones are never sent.",
+)
+def id5_due_for_refresh(
+    context: AssetExecutionContext, config: ID5DueConfig, warehouse: DuckDBWarehouse, id5: ID5Client
+) -> MaterializeResult[None]:
+    started = time.perf_counter()
+    with warehouse.connect() as con:
+        reasons = refresh_due_list(con, id5, settings.now(), only_new=config.only_new)
+        with_country = con.execute(
+            "SELECT count(country_alpha2), count(known_uid) FROM id5_due_for_refresh"
+        ).fetchall()[0]
+    context.log.info(f"ID5: {sum(reasons.values())} email(s) due: {reasons}")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(reasons.values()),
+            "by_reason": MetadataValue.json(reasons),
+            "with_country": int(with_country[0]),
+            "with_known_uid": int(with_country[1]),
+            "refresh_days": id5.refresh_interval_days,
+            "only_new": config.only_new,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            "id5_mapping",
+            group_name=GROUP,
+            deps=[id5_due_for_refresh],
+            kinds={"duckdb"},
+            description="ID5 ID per email identity: id5_uid, previous_id5_uid, country_alpha2, "
+            "status (mapped / optout / error), error_code, mapped_at. Each batch commits when "
+            "it returns, so a killed run resumes where it stopped.",
+        ),
+        AssetSpec(
+            "id5_uid_history",
+            group_name=GROUP,
+            deps=[id5_due_for_refresh],
+            kinds={"duckdb"},
+            description="Every ID5 ID each identity was given, with first and last seen; "
+            "written with id5_mapping in the same transactions.",
+        ),
+    ],
+    pool=POOL,
+)
+def id5_mapping(
+    context: AssetExecutionContext, warehouse: DuckDBWarehouse, id5: ID5Client
+) -> Iterator[MaterializeResult[None]]:
+    with warehouse.connect() as con:
+        report = map_due_identities(con, id5, settings.now(), context.log.warning)
+        by_status = dict(
+            con.execute("SELECT status, count(*) FROM id5_mapping GROUP BY 1").fetchall()
+        )
+        history = con.execute(
+            "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
+        ).fetchall()[0]
+    calls = report.calls
+    context.log.info(
+        f"ID5: sent {report.sent} users in {report.batches} batch(es): {report.mapped} mapped "
+        f"({report.rotated} with a new ID), {report.errors} rejected, {calls.retries} retries"
+    )
+    client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
+    yield MaterializeResult(
+        asset_key="id5_mapping",
+        metadata={
+            "dagster/row_count": sum(int(v) for v in by_status.values()),
+            "identities_sent": report.sent,
+            "mapped": report.mapped,
+            "rotated": report.rotated,
+            "errors": report.errors,
+            "batches": report.batches,
+            "requests": calls.requests,
+            "retries": calls.retries,
+            "retry_reasons": MetadataValue.json(dict(calls.retry_reasons)),
+            "api_wait_seconds": round(calls.api_seconds, 3),
+            "local_seconds": round(report.local_seconds, 3),
+            "client_ms_per_batch": round(client_ms, 2),
+            "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
+        },
+    )
+    yield MaterializeResult(
+        asset_key="id5_uid_history",
+        metadata={
+            "dagster/row_count": int(history[0]),
+            "identities": int(history[1]),
+        },
+    )

@@ -325,3 +325,33 @@ def test_optout_check_fails_while_an_opted_out_identity_holds_id5_ids(
         "id5_mapping": 1,
         "id5_uid_history": 1,
     }
+
+
+def test_uid2_optout_answers_remove_id5_ids_too(
+    workspace: Path, instance: DagsterInstance, id5_sandbox, uid2_sandbox
+) -> None:
+    """An opt-out UID2 reports clears the identity's ID5 IDs in the same run, and ID5 never
+    hears of it again."""
+    from identity_pipeline_tests.uid2.conftest import client_for as uid2_client_for
+    from identity_pipeline_tests.uid2.conftest import run_uid2
+
+    sandbox = id5_sandbox()
+    seed_dii(database(), 1_000)  # 800 emails
+    assert run_id5(client_for(sandbox), instance).success
+    result = run_uid2(uid2_client_for(uid2_sandbox(optout_rate=0.05)), instance)
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    opted_out = query(
+        "SELECT count(*) FROM uid2_mapping WHERE status = 'optout' AND dii_type = 'email'"
+    )[0][0]
+    assert opted_out > 10
+    assert query(
+        "SELECT count(*), count(m.id5_uid), count(h.dii_id) FROM uid2_mapping AS u "
+        "JOIN id5_mapping AS m USING (dii_id) LEFT JOIN id5_uid_history AS h USING (dii_id) "
+        "WHERE u.status = 'optout'"
+    ) == [(opted_out, 0, 0)]
+    assert query("SELECT count(*) FROM id5_mapping WHERE status = 'optout'") == [(opted_out,)]
+
+    query("UPDATE id5_mapping SET mapped_at = mapped_at - INTERVAL 30 DAYS")
+    received = sandbox.stats.users_received
+    assert run_id5(client_for(sandbox), instance).success
+    assert sandbox.stats.users_received - received == 800 - opted_out

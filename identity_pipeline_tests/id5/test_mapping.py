@@ -44,6 +44,29 @@ def test_maps_every_email_once_and_never_sends_phones(
     assert sandbox.stats.users_received == 2_000
 
 
+def test_a_database_with_only_the_contract_columns_gains_the_mapping_columns(
+    workspace: Path, instance: DagsterInstance, id5_sandbox
+) -> None:
+    """Attribution created id5_mapping with the contract's eight columns before ID5 existed."""
+    import duckdb
+
+    with duckdb.connect(str(database())) as con:
+        con.execute(
+            "CREATE TABLE id5_mapping (dii_id BIGINT PRIMARY KEY, id5_hash VARCHAR, "
+            "id5_uid VARCHAR, previous_id5_uid VARCHAR, country_alpha2 VARCHAR, "
+            "status VARCHAR, error_code VARCHAR, mapped_at TIMESTAMP)"
+        )
+    seed_dii(database(), 10)
+    assert run_id5(client_for(id5_sandbox()), instance).success
+    columns = [c for (c,) in query("SELECT name FROM pragma_table_info('id5_mapping')")]
+    assert columns[:8] == [
+        "dii_id", "id5_hash", "id5_uid", "previous_id5_uid",
+        "country_alpha2", "status", "error_code", "mapped_at",
+    ]  # fmt: skip
+    assert columns[8:] == ["attempts", "source_seen_at"]
+    assert query("SELECT count(*), sum(attempts) FROM id5_mapping") == [(8, 8)]
+
+
 def test_due_list_holds_new_emails_and_those_older_than_the_refresh_days(
     workspace: Path, instance: DagsterInstance, id5_sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,3 +348,33 @@ def test_optout_check_fails_while_an_opted_out_identity_holds_id5_ids(
         "id5_mapping": 1,
         "id5_uid_history": 1,
     }
+
+
+def test_uid2_optout_answers_remove_id5_ids_too(
+    workspace: Path, instance: DagsterInstance, id5_sandbox, uid2_sandbox
+) -> None:
+    """An opt-out UID2 reports clears the identity's ID5 IDs in the same run, and ID5 never
+    hears of it again."""
+    from identity_pipeline_tests.uid2.conftest import client_for as uid2_client_for
+    from identity_pipeline_tests.uid2.conftest import run_uid2
+
+    sandbox = id5_sandbox()
+    seed_dii(database(), 1_000)  # 800 emails
+    assert run_id5(client_for(sandbox), instance).success
+    result = run_uid2(uid2_client_for(uid2_sandbox(optout_rate=0.05)), instance)
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    opted_out = query(
+        "SELECT count(*) FROM uid2_mapping WHERE status = 'optout' AND dii_type = 'email'"
+    )[0][0]
+    assert opted_out > 10
+    assert query(
+        "SELECT count(*), count(m.id5_uid), count(h.dii_id) FROM uid2_mapping AS u "
+        "JOIN id5_mapping AS m USING (dii_id) LEFT JOIN id5_uid_history AS h USING (dii_id) "
+        "WHERE u.status = 'optout'"
+    ) == [(opted_out, 0, 0)]
+    assert query("SELECT count(*) FROM id5_mapping WHERE status = 'optout'") == [(opted_out,)]
+
+    query("UPDATE id5_mapping SET mapped_at = mapped_at - INTERVAL 30 DAYS")
+    received = sandbox.stats.users_received
+    assert run_id5(client_for(sandbox), instance).success
+    assert sandbox.stats.users_received - received == 800 - opted_out

@@ -27,7 +27,10 @@ from identity_pipeline.jobs import (
     uid2_refresh_job,
 )
 from identity_pipeline.operations.run_failures import run_failure_recorder
-from identity_pipeline.operations.schedules import daily_refresh_schedule
+from identity_pipeline.operations.schedules import (
+    daily_attribution_schedule,
+    daily_refresh_schedule,
+)
 from identity_pipeline.optouts.assets import optouts
 from identity_pipeline.optouts.checks import optout_checks
 from identity_pipeline.optouts.sensors import suppression_files_sensor
@@ -68,7 +71,7 @@ defs = Definitions(
         apply_optouts_job,
         attribution_job,
     ],
-    schedules=[daily_refresh_schedule],
+    schedules=[daily_refresh_schedule, daily_attribution_schedule(attribution_job)],
     sensors=[
         contact_files_sensor,
         suppression_files_sensor,

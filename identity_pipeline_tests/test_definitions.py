@@ -118,3 +118,19 @@ def test_attribution_assets_are_daily_with_single_run_backfills():
         "attributed_conversions",
         "campaign_attribution",
     }
+
+
+def test_daily_attribution_schedule_requests_yesterdays_partition():
+    from datetime import UTC, datetime
+
+    from dagster import DagsterInstance, build_schedule_context
+
+    schedule = defs.resolve_schedule_def("daily_attribution")
+    assert schedule.job_name == "attribution"
+    assert schedule.cron_schedule == "0 3 * * *"
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 11, 23, 3, tzinfo=UTC)
+        )
+        (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2026-11-22"

@@ -60,22 +60,22 @@ def normalize_phone(value: str, region: str | None) -> tuple[str | None, str | N
     return e164, None
 
 
-def _normalize_phone_minority(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Fill temp table ip_phone_fixes for each distinct non-E.164 (value, region) pair."""
+def _compute_phone_fixes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Fill temp table ip_phone_fixes for each distinct non-E.164 (value, region) of ip_norm_input.
+
+    Returns False, without touching Python or pyarrow, when there is nothing to fix (email-only
+    input, or phones already in E.164).
+    """
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE ip_phone_pending AS
-        SELECT DISTINCT value, region FROM {source}
+        SELECT DISTINCT value, region FROM ip_norm_input
         WHERE dii_type = 'phone' AND value IS NOT NULL AND NOT ip_is_e164_ascii(value)
         """
     )
     (count,) = con.execute("SELECT count(*) FROM ip_phone_pending").fetchall()[0]
-    if count == 0:  # email-only input: no Python, no pyarrow
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE ip_phone_fixes "
-            "(value VARCHAR, region VARCHAR, normalized VARCHAR, error VARCHAR)"
-        )
-        return
+    if count == 0:
+        return False
     import pyarrow as pa
 
     pending = con.sql("SELECT * FROM ip_phone_pending").to_arrow_table()
@@ -98,6 +98,69 @@ def _normalize_phone_minority(con: duckdb.DuckDBPyConnection, source: str) -> No
     con.register("ip_phone_fixes_arrow", fixes)
     con.execute("CREATE OR REPLACE TEMP TABLE ip_phone_fixes AS SELECT * FROM ip_phone_fixes_arrow")
     con.unregister("ip_phone_fixes_arrow")
+    return True
+
+
+def normalize_view(con: duckdb.DuckDBPyConnection, source: str, default_region: str) -> str:
+    """Define temp view `ip_norm_output`: every row of `source`, in order, normalized and hashed.
+
+    `source` (a table or view) must have columns `value`, `dii_type` ('email' | 'phone' | NULL
+    to infer: values with an '@' are emails) and `region` (NULL: use default_region). The view
+    has all columns of `source` (dii_type and region filled in) plus normalized, uid2_hash,
+    id5_hash and error (NULL when valid). `source` is our own table name, never user input.
+
+    Values that need `phonenumbers` are fixed first, once per distinct (value, region), and
+    written into a copy of the input with UPDATE, so the view never joins and a plain scan of it
+    keeps the input order. Email-only input is never copied: the view reads `source` directly.
+    Returns the view's name.
+    """
+    install_macros(con)
+    con.execute("SET VARIABLE ip_default_region = ?", [default_region])
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW ip_norm_input AS
+        SELECT * REPLACE (
+            coalesce(dii_type, CASE WHEN contains(value, '@') THEN 'email' ELSE 'phone' END)
+                AS dii_type,
+            coalesce(nullif(upper(trim(region)), ''), getvariable('ip_default_region')) AS region
+        )
+        FROM {source}
+        """
+    )
+    if _compute_phone_fixes(con):
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE ip_norm_fixed AS
+            SELECT *, CAST(NULL AS VARCHAR) AS ip_fix_normalized,
+                   CAST(NULL AS VARCHAR) AS ip_fix_error
+            FROM ip_norm_input;
+            UPDATE ip_norm_fixed SET ip_fix_normalized = f.normalized, ip_fix_error = f.error
+            FROM ip_phone_fixes AS f
+            WHERE ip_norm_fixed.dii_type = 'phone' AND ip_norm_fixed.value = f.value
+              AND ip_norm_fixed.region = f.region;
+            CREATE OR REPLACE TEMP VIEW ip_norm_typed AS SELECT * FROM ip_norm_fixed;
+            """
+        )
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP VIEW ip_norm_typed AS
+            SELECT *, CAST(NULL AS VARCHAR) AS ip_fix_normalized,
+                   CAST(NULL AS VARCHAR) AS ip_fix_error
+            FROM ip_norm_input;
+            """
+        )
+    con.execute(read_sql("identity_pipeline.contacts", "normalize_values.sql"))
+    return "ip_norm_output"
+
+
+def drop_normalize_view(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ip_norm_output and the scratch objects behind it."""
+    con.execute(
+        "DROP VIEW IF EXISTS ip_norm_output; DROP VIEW IF EXISTS ip_norm_typed; "
+        "DROP TABLE IF EXISTS ip_norm_fixed; DROP VIEW IF EXISTS ip_norm_input; "
+        "DROP TABLE IF EXISTS ip_phone_fixes; DROP TABLE IF EXISTS ip_phone_pending"
+    )
 
 
 def normalize_table(
@@ -105,27 +168,8 @@ def normalize_table(
 ) -> None:
     """Create temp table `target` = every row of `source` plus normalized, hashes and error.
 
-    `source` must have columns `value`, `dii_type` ('email' | 'phone' | NULL to infer: values
-    with an '@' are emails) and `region` (NULL: use default_region). Row count and all other
-    columns are preserved. `source` and `target` are our own table names, never user input.
+    Same columns and rules as `normalize_view`; row count and all other columns are preserved.
     """
-    install_macros(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE ip_typed AS
-        SELECT * REPLACE (
-            coalesce(dii_type, CASE WHEN contains(value, '@') THEN 'email' ELSE 'phone' END)
-                AS dii_type,
-            coalesce(nullif(upper(trim(region)), ''), ?) AS region
-        )
-        FROM {source}
-        """,
-        [default_region],
-    )
-    _normalize_phone_minority(con, "ip_typed")
-    con.execute(read_sql("identity_pipeline.contacts", "normalize_values.sql"))
-    con.execute(
-        f"DROP TABLE IF EXISTS {target}; ALTER TABLE ip_normalize_output RENAME TO {target}; "
-        "DROP TABLE IF EXISTS ip_typed; DROP TABLE IF EXISTS ip_phone_fixes; "
-        "DROP TABLE IF EXISTS ip_phone_pending"
-    )
+    view = normalize_view(con, source, default_region)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM {view}")
+    drop_normalize_view(con)

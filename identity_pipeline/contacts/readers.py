@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +74,7 @@ def delimiter_hint(columns: list[str]) -> str:
     return ""
 
 
-def _sanitized(error: duckdb.Error) -> str:
+def sanitized(error: duckdb.Error) -> str:
     """Keep only DuckDB's first line minus anything after 'Line:'; content is never included."""
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
     first = re.sub(r"(?i)original line.*", "", first)
@@ -100,7 +102,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: s
                 path, f"unsupported file type; expected one of {SUPPORTED_SUFFIXES}"
             )
     except duckdb.Error as error:
-        raise InputFileError(path, f"unreadable: {_sanitized(error)}") from None
+        raise InputFileError(path, f"unreadable: {sanitized(error)}") from None
     columns = tuple(
         row[0] for row in con.execute(f"DESCRIBE {table}").fetchall() if row[0] != "row_number"
     )
@@ -111,21 +113,50 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: s
     return LoadedFile(table, rejects, columns, int(row_count), int(reject_count))
 
 
-def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str) -> None:
+def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """SELECT of every column as VARCHAR under its lower-case name, plus a 1-based row_number."""
     names = [
         r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     ]
     casts = ", ".join(
         f'CAST("{n}" AS VARCHAR) AS "{n.strip().lower()}"' for n in names if '"' not in n
     )
-    con.execute(
-        f"""
-        CREATE TEMP TABLE {table} AS
-        SELECT file_row_number + 1 AS row_number, {casts}
-        FROM read_parquet(?, file_row_number = true)
-        """,
-        [str(path)],
+    literal = str(path).replace("'", "''")
+    return (
+        f"SELECT file_row_number + 1 AS row_number, {casts} "
+        f"FROM read_parquet('{literal}', file_row_number = true)"
     )
+
+
+def open_parquet(con: duckdb.DuckDBPyConnection, path: Path, view: str) -> tuple[str, ...]:
+    """Define temp view `view` over a Parquet file, columns as load_file has them, no copy.
+
+    Returns the column names (without row_number). Reading happens when the view is queried;
+    wrap that query in `read_errors` so errors stay free of file content.
+    """
+    if path.stat().st_size == 0:
+        raise InputFileError(path, "empty file (0 bytes)")
+    with read_errors(path):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {_parquet_select(con, path)}")
+        columns = tuple(
+            row[0] for row in con.execute(f"DESCRIBE {view}").fetchall() if row[0] != "row_number"
+        )
+    if not columns:
+        raise InputFileError(path, "no columns found (is the file empty?)")
+    return columns
+
+
+@contextmanager
+def read_errors(path: Path) -> Iterator[None]:
+    """Turn DuckDB errors while reading `path` into an InputFileError without file content."""
+    try:
+        yield
+    except duckdb.Error as error:
+        raise InputFileError(path, f"unreadable: {sanitized(error)}") from None
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str) -> None:
+    con.execute(f"CREATE TEMP TABLE {table} AS {_parquet_select(con, path)}")
     con.execute(
         f"CREATE TEMP TABLE {rejects} "
         "(row_number BIGINT, field VARCHAR, reason VARCHAR, line_text VARCHAR)"

@@ -119,3 +119,47 @@ def test_hash_command_errors_are_clear(tmp_path: Path, setup, args, message):
     assert message in result.stderr and "in.csv" in result.stderr
     assert "@b.com" not in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_hash_command_keeps_input_order_across_row_groups(tmp_path: Path):
+    """Many row groups on two threads, phones that need phonenumbers mixed in: order holds.
+
+    The output is streamed from the input without a sort, so this is the test that fails if a
+    join or a parallel step ever reorders rows.
+    """
+    source = tmp_path / "in.parquet"
+    duckdb.sql(
+        f"""
+        COPY (
+            SELECT CASE WHEN i % 997 = 0
+                        THEN '(415) 234-' || lpad(CAST(i % 10000 AS VARCHAR), 4, '0')
+                        WHEN i % 101 = 0 THEN 'broken' || i
+                        ELSE ' User.' || i || '+tag@GMail.com ' END AS value
+            FROM range(300000) t(i)
+        ) TO '{source}' (FORMAT parquet, ROW_GROUP_SIZE 20000)
+        """
+    )
+    result = cli("hash", str(source), str(tmp_path / "out.parquet"))
+    assert result.returncode == 0, result.stderr
+    rows = duckdb.sql(
+        f"SELECT value, normalized, error FROM read_parquet('{tmp_path}/out.parquet')"
+    ).fetchall()
+    inputs = [r[0] for r in duckdb.sql(f"SELECT value FROM read_parquet('{source}')").fetchall()]
+    assert [r[0] for r in rows] == inputs
+    phones = [r for i, r in enumerate(rows) if i % 997 == 0]
+    assert all(r[1] == "+1415234" + r[0][-4:] and r[2] == "" for r in phones)
+    emails = [r for i, r in enumerate(rows) if i % 997 and i % 101]
+    assert all(r[1] == f"user{i}@gmail.com" for i, r in enumerate(rows) if i % 997 and i % 101)
+    invalid = sum(1 for r in rows if r[2])
+    assert len(emails) + len(phones) + invalid == 300000
+    assert f"300000 rows: {300000 - invalid} valid, {invalid} invalid" in result.stdout
+
+
+def test_hash_command_rejects_a_corrupt_parquet_file(tmp_path: Path):
+    source = tmp_path / "in.parquet"
+    source.write_bytes(b"PAR1" + b"jane@example.com" * 100 + b"PAR1")
+    result = cli("hash", str(source), str(tmp_path / "out.parquet"))
+    assert result.returncode == 2
+    assert "in.parquet" in result.stderr and "unreadable" in result.stderr
+    assert "jane@example.com" not in result.stderr
+    assert not (tmp_path / "out.parquet").exists()

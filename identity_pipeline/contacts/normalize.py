@@ -122,7 +122,8 @@ def normalize_view(con: duckdb.DuckDBPyConnection, source: str, default_region: 
         SELECT * REPLACE (
             coalesce(dii_type, CASE WHEN contains(value, '@') THEN 'email' ELSE 'phone' END)
                 AS dii_type,
-            coalesce(nullif(upper(trim(region)), ''), getvariable('ip_default_region')) AS region
+            coalesce(ip_country_code(region), ip_country_code(getvariable('ip_default_region')))
+                AS region
         )
         FROM {source}
         """

@@ -19,6 +19,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from identity_pipeline.contacts.normalize import install_macros
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.mapping.retry import CallStats
 from identity_pipeline.uid2.mapping import naive_utc
@@ -69,6 +70,7 @@ def refresh_due_list(
     only_new: bool = False,
 ) -> dict[str, int]:
     """Rebuild id5_due_for_refresh; returns the count per reason."""
+    install_macros(con)  # ip_country_code: contacts and ID5 read a country the same way
     execute_script(
         con,
         read_sql(SQL, "due_for_refresh.sql"),

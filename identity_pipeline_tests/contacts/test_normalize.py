@@ -174,3 +174,18 @@ def test_row_region_is_used_and_default_applies_when_blank():
     assert rows[1][4] == "phone_invalid"
     rows = run_normalize(["(415) 234-5678"], "phone", region="")
     assert rows[0][1] == "+14152345678"
+
+
+@pytest.mark.parametrize(
+    ("region", "value", "expected"),
+    [
+        (" uk", "07911 123456", "+447911123456"),
+        ("EL", "210 323 4567", "+302103234567"),
+    ],
+)
+def test_common_non_iso_country_codes_are_read_as_iso(region: str, value: str, expected: str):
+    assert run_normalize([value], "phone", region=region)[0][1] == expected
+    assert normalize_phone(value, region.strip()) == (
+        None,
+        "phone_country_unknown",
+    )  # phonenumbers alone knows neither

@@ -19,6 +19,7 @@ c2,bob.jones@example.org,
 c3,carol+news@example.net,France
 c4,dave@example.com,de
 c5,not-an-email,US
+c6,erin@example.co.uk, uk
 """
 RAW = ["Alice.Smith@Example.com", "alice.smith@example.com", "bob.jones@example.org", "dave@"]
 
@@ -44,15 +45,17 @@ def test_demo_path_maps_contacts_with_their_country_and_logs_no_dii_or_token(
         "SELECT c.customer_id, m.status, m.country_alpha2, m.id5_uid IS NOT NULL "
         "FROM id5_mapping AS m JOIN customer_dii AS c USING (dii_id) ORDER BY 1"
     )
-    # ' nl' and 'de' are sent upper-cased; 'France' is not an alpha-2 code, so ID5 says 'AA'.
+    # ' nl' and 'de' are sent upper-cased, ' uk' as ISO's GB; 'France' is not an alpha-2 code,
+    # so ID5 says 'AA'.
     assert rows == [
         ("c1", "mapped", "NL", True),
         ("c2", "mapped", "AA", True),
         ("c3", "mapped", "AA", True),
         ("c4", "mapped", "DE", True),
+        ("c6", "mapped", "GB", True),
     ]
     with connect(settings.database_path()) as con:
-        assert id5_summary(con) == {"mapped": 4, "history_rows": 4}
+        assert id5_summary(con) == {"mapped": 5, "history_rows": 5}
 
     hashes = [h for (h,) in query("SELECT id5_hash FROM dii WHERE id5_hash IS NOT NULL")]
     logged = (

@@ -17,3 +17,9 @@ CREATE OR REPLACE TEMP MACRO ip_is_e164_ascii(p) AS regexp_full_match(p, '\+[0-9
 -- UID2 wants base64(SHA-256(UTF-8)) and ID5 lowercase hex SHA-256: from one hex digest.
 CREATE OR REPLACE TEMP MACRO ip_sha256_hex(normalized) AS sha256(normalized);
 CREATE OR REPLACE TEMP MACRO ip_hex_to_base64(digest) AS to_base64(unhex(digest));
+
+-- A CRM's country as an ISO 3166-1 alpha-2 code for phonenumbers and ID5: trimmed, upper-cased,
+-- blank as NULL. 'UK' (reserved by ISO for the United Kingdom) and 'EL' (the EU's code for
+-- Greece) are common in CRM exports, but neither library accepts them, so they become GB and GR.
+CREATE OR REPLACE TEMP MACRO ip_country_code(c) AS
+    CASE upper(trim(c)) WHEN 'UK' THEN 'GB' WHEN 'EL' THEN 'GR' ELSE nullif(upper(trim(c)), '') END;

@@ -37,14 +37,15 @@ latest_history AS (
     WHERE h.dii_id IN (SELECT dii_id FROM due WHERE id5_uid IS NULL)
     GROUP BY h.dii_id
 ),
--- Country from the contact rows that carry the email: the newest well-formed alpha-2 code.
+-- Country from the contact rows that carry the email: the newest well-formed alpha-2 code
+-- (ip_country_code, from contacts/sql/create_normalize_macros.sql, turns 'uk' into GB).
 country AS (
-    SELECT ci.uid2_hash, arg_max(upper(trim(r.country)), ci.seen_at) AS country_alpha2
+    SELECT ci.uid2_hash, arg_max(ip_country_code(r.country), ci.seen_at) AS country_alpha2
     FROM contact_identities AS ci
     JOIN raw_contacts AS r ON r.source_file = ci.source_file AND r.row_number = ci.row_number
     WHERE ci.dii_type = 'email'
       AND ci.uid2_hash IN (SELECT uid2_hash FROM due)
-      AND regexp_full_match(upper(trim(r.country)), '[A-Z]{2}')
+      AND regexp_full_match(ip_country_code(r.country), '[A-Z]{2}')
     GROUP BY ci.uid2_hash
 )
 SELECT

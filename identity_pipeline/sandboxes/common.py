@@ -1,20 +1,35 @@
-"""Pieces both sandboxes share: a movable clock, deterministic randomness, the serve loop."""
+"""Pieces both sandboxes share: a movable clock, deterministic randomness, seeded faults, rate
+limiting and traffic counters, the admin GET endpoints, the serve loop and the CLI plumbing.
+
+Each sandbox module keeps only its own wire contract; everything a fake service needs to be a
+reproducible, observable HTTP server lives here so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import logging
 import signal
+import socket
 import sys
 import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from urllib.parse import SplitResult, urlsplit
 
 CLOCK_PATH = "/_sandbox/clock"
 """Admin endpoint: GET shows the sandbox time; POST {"advance_days": n} moves it forward."""
+
+STATS_PATH = "/_sandbox/stats"
+"""Admin endpoint: GET shows what the API endpoints saw (the sandbox's stats as JSON)."""
 
 
 @dataclass
@@ -53,14 +68,93 @@ def stable_fraction(*parts: object) -> float:
     return stable_int(*parts) / 2**64
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
+def seeded_fault(seed: int, rate: float, number: int, kinds: Sequence[str]) -> str | None:
+    """The fault (one of `kinds`) for the request numbered `number`, or None.
+
+    A fixed sequence per seed, so a run that failed on an injected fault fails the same way again.
+    """
+    if stable_fraction(seed, "fault", number) >= rate:
+        return None
+    return kinds[stable_int(seed, "fault-kind", number) % len(kinds)]
+
+
+class TokenBucket:
+    """Allows ``rate`` requests per second with a burst of max(1, rate)."""
+
+    def __init__(self, rate: float) -> None:
+        self._rate, self._capacity = rate, max(1.0, rate)
+        self._tokens, self._last = self._capacity, time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """False means this request is over the rate limit."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
+            self._last = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
+class InFlight:
+    """Requests being answered right now and the most ever at once.
+
+    Tests read the maximum to prove how parallel a client really was.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current = 0
+        self.most = 0
+
+    @contextmanager
+    def track(self) -> Iterator[int]:
+        """Count one request as in flight; yields how many are in flight including it."""
+        with self._lock:
+            self.current += 1
+            self.most = max(self.most, self.current)
+            concurrent = self.current
+        try:
+            yield concurrent
+        finally:
+            with self._lock:
+                self.current -= 1
+
+
+K = TypeVar("K")
+
+
+def tally(counts: dict[K, int], key: K | None) -> None:
+    """Add one to ``counts[key]``; None (a dropped connection has no status) counts nothing."""
+    if key is not None:
+        counts[key] = counts.get(key, 0) + 1
+
+
+class SandboxState(Protocol):
+    """What the shared handler and lifecycle need from a sandbox's state object."""
+
+    @property
+    def clock(self) -> SandboxClock: ...
+
+    def stats_json(self) -> dict[str, Any]: ...
+
+
+StateT = TypeVar("StateT", bound=SandboxState)
+
+
+class SandboxHTTPServer(ThreadingHTTPServer, Generic[StateT]):
     """Threaded HTTP server that carries the sandbox state for its handlers."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], state: StateT
+    ) -> None:
         super().__init__(address, handler)
+        self.state = state
 
     @property
     def base_url(self) -> str:
@@ -68,20 +162,160 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
 
-def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-    body = json.dumps(payload).encode()
+def send_body(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
     handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+    send_body(handler, status, json.dumps(payload).encode(), "application/json")
+
+
+class SandboxHandler(BaseHTTPRequestHandler, Generic[StateT]):
+    """Admin GETs (clock, stats), dropped connections and quiet logging, for both sandboxes.
+
+    Subclasses set ``logger`` and ``not_found_body`` and implement ``post`` for their API.
+    """
+
+    server: SandboxHTTPServer[StateT]
+    logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
+    not_found_body: ClassVar[dict[str, Any]] = {}
+    """The JSON answered with 404 for an unknown endpoint, in the service's own error shape."""
+
+    @property
+    def state(self) -> StateT:
+        return self.server.state
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Method, path and status only: queries (ID5 tokens) and bodies (identities) stay out.
+        # getattr: a malformed request line is answered before command and path exist.
+        path = urlsplit(getattr(self, "path", "")).path
+        code = getattr(code, "value", code)
+        self.logger.info("%s %s %s", getattr(self, "command", None), path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # args can echo the raw request line, token included, so only the template is logged.
+        self.logger.debug("http.server: %s", format)
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == CLOCK_PATH:
+            send_json(self, 200, {"now": self.state.clock.now().isoformat()})
+        elif path == STATS_PATH:
+            send_json(self, 200, self.state.stats_json())
+        else:
+            self.not_found()
+
+    def do_POST(self) -> None:
+        self.post(urlsplit(self.path))
+
+    def post(self, url: SplitResult) -> None:
+        """Answer a POST: the sandbox's API and its admin writes."""
+        raise NotImplementedError
+
+    def not_found(self) -> None:
+        send_json(self, 404, self.not_found_body)
+
+    def content_length(self) -> int:
+        """The declared body length; -1 when the header is not a number."""
+        try:
+            return int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return -1
+
+    def drop_connection(self) -> None:
+        """Hang up without answering, as a failing load balancer would (the "drop" fault)."""
+        self.close_connection = True
+        with suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class BaseSandbox(Generic[StateT]):
+    """A sandbox on its own port: binds on construction, serves from a thread after start()."""
+
+    def __init__(
+        self, state: StateT, handler: type[SandboxHandler[StateT]], host: str, port: int
+    ) -> None:
+        self.clock = state.clock
+        self.server = SandboxHTTPServer((host, port), handler, state)
+        self.base_url = self.server.base_url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        if self._thread is None:
+            self._thread = start_in_thread(self.server)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def advance_days(self, days: float) -> None:
+        self.clock.advance(days)
+
+
+class TrafficDefaults(Protocol):
+    """The config fields behind the options both CLIs share."""
+
+    @property
+    def fault_rate(self) -> float: ...
+
+    @property
+    def seed(self) -> int: ...
+
+
+def sandbox_parser(
+    prog: str, description: str, defaults: TrafficDefaults
+) -> argparse.ArgumentParser:
+    """The options both CLIs share; their dests are config field names (run_cli relies on it)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
+    parser.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    return parser
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+def run_cli(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    make_config: Callable[..., ConfigT],
+    make_sandbox: Callable[[ConfigT, str, int], BaseSandbox[Any]],
+    log_name: str,
+) -> int:
+    """Parse, build the config (a bad value is a usage error), then serve until interrupted."""
+    options = vars(parser.parse_args(argv))
+    host, port = options.pop("host"), options.pop("port")
+    try:
+        config = make_config(**options)  # the remaining dests are the config's field names
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {log_name} %(message)s")
+    serve_forever(make_sandbox(config, host, port).server)
+    return 0
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve_forever(server: SandboxHTTPServer) -> None:
+def serve_forever(server: SandboxHTTPServer[Any]) -> None:
     """Announce readiness on stdout (callers wait for this line); serve until SIGINT/SIGTERM."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
@@ -97,7 +331,7 @@ def serve_forever(server: SandboxHTTPServer) -> None:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-def start_in_thread(server: SandboxHTTPServer) -> threading.Thread:
+def start_in_thread(server: SandboxHTTPServer[Any]) -> threading.Thread:
     """Serve from a background thread (tests and the demo); stop with server.shutdown()."""
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True

@@ -13,32 +13,38 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import copy
+import dataclasses
 import hashlib
 import hmac
 import json
 import logging
 import math
 import re
-import socket
 import struct
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler
-from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, ClassVar
+from urllib.parse import SplitResult, parse_qs
 
 from identity_pipeline.sandboxes.common import (
     CLOCK_PATH,
+    BaseSandbox,
+    InFlight,
     SandboxClock,
-    SandboxHTTPServer,
+    SandboxHandler,
+    TokenBucket,
+    run_cli,
+    sandbox_parser,
+    seeded_fault,
     send_json,
-    serve_forever,
     stable_fraction,
     stable_int,
-    start_in_thread,
+    tally,
+)
+from identity_pipeline.sandboxes.common import (
+    STATS_PATH as STATS_PATH,  # re-exported: tests and tools import it from here
 )
 
 logger = logging.getLogger(__name__)
@@ -46,7 +52,6 @@ logger = logging.getLogger(__name__)
 Json = dict[str, Any]
 Reply = tuple[int, Json]
 
-STATS_PATH = "/_sandbox/stats"
 UID_PREFIX = "ID5*"
 FAULT_KINDS = ("429", "500", "503", "drop", "slow")
 _SIGNALS_PATH = re.compile(r"/partners/v1/([^/]*)/signals/?")
@@ -157,25 +162,6 @@ class _UidCodec:
         return int(lineage) if version == _UID_VERSION else None
 
 
-class _TokenBucket:
-    """Allows ``rate`` requests per second with a burst of max(1, rate)."""
-
-    def __init__(self, rate: float) -> None:
-        self._rate, self._capacity = rate, max(1.0, rate)
-        self._tokens, self._last = self._capacity, time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
-            self._last = now
-            if self._tokens < 1.0:
-                return False
-            self._tokens -= 1.0
-            return True
-
-
 class _SignalsService:
     """The contract itself, free of HTTP plumbing: validation, lineage, rotation, stats."""
 
@@ -185,33 +171,30 @@ class _SignalsService:
         self._lock = threading.Lock()
         self._links: dict[str, int] = {}  # email_sha256 -> lineage pinned through known_uids
         self._stats = ID5SandboxStats()
+        self.in_flight = InFlight()
         rps = config.rate_limit_rps
-        self._bucket = _TokenBucket(rps) if rps is not None else None
+        self._bucket = TokenBucket(rps) if rps is not None else None
 
     def begin(self) -> str | None:
         """Count a signals request and return its fault, seeded by the request's number."""
         with self._lock:
-            s = self._stats
-            s.requests += 1
-            s.concurrent += 1
-            s.max_concurrent = max(s.max_concurrent, s.concurrent)
-            number = s.requests
-        if stable_fraction(self.config.seed, "fault", number) >= self.config.fault_rate:
-            return None
-        return FAULT_KINDS[stable_int(self.config.seed, "fault-kind", number) % len(FAULT_KINDS)]
+            self._stats.requests += 1
+            number = self._stats.requests
+        return seeded_fault(self.config.seed, self.config.fault_rate, number, FAULT_KINDS)
 
     def end(self, status: int | None, fault: str | None) -> None:
         with self._lock:
-            s = self._stats
-            s.concurrent -= 1
-            if status is not None:
-                s.by_status[status] = s.by_status.get(status, 0) + 1
-            if fault is not None:
-                s.faults[fault] = s.faults.get(fault, 0) + 1
+            tally(self._stats.by_status, status)
+            tally(self._stats.faults, fault)
 
     def stats(self) -> ID5SandboxStats:
         with self._lock:
-            return copy.deepcopy(self._stats)
+            snapshot = copy.deepcopy(self._stats)
+        flight = self.in_flight
+        return dataclasses.replace(snapshot, concurrent=flight.current, max_concurrent=flight.most)
+
+    def stats_json(self) -> Json:
+        return self.stats().as_json()
 
     def allow(self) -> bool:
         return self._bucket is None or self._bucket.take()
@@ -305,62 +288,37 @@ class ID5UidModel:
         return self._service.uid_for(email_sha256.lower(), None, unix_days)
 
 
-class _ID5Server(SandboxHTTPServer):
-    def __init__(self, address: tuple[str, int], service: _SignalsService) -> None:
-        super().__init__(address, _Handler)
-        self.service = service
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SandboxHandler[_SignalsService]):
     """Routes requests; logs only method, path (never the token query) and status."""
 
-    @property
-    def _service(self) -> _SignalsService:
-        return cast(_ID5Server, self.server).service
+    logger = logger  # the module logger, so log levels set on this module apply
+    not_found_body: ClassVar[Json] = _fail(404, "not_found", "No such endpoint")[1]
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = urlsplit(getattr(self, "path", "")).path
-        logger.info("%s %s %s", getattr(self, "command", None), path, getattr(code, "value", code))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # args can echo the raw request line, token included, so only the template is logged.
-        logger.debug("http.server: %s", format)
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        if path == CLOCK_PATH:
-            send_json(self, 200, {"now": self._service.clock.now().isoformat()})
-        elif path == STATS_PATH:
-            send_json(self, 200, self._service.stats().as_json())
-        else:
-            self._not_found()
-
-    def do_POST(self) -> None:
-        parts = urlsplit(self.path)
+    def post(self, url: SplitResult) -> None:
         body = self._read_body()
         if body is None:
             return
-        if parts.path == CLOCK_PATH:
+        if url.path == CLOCK_PATH:
             self._advance_clock(body)
             return
-        match = _SIGNALS_PATH.fullmatch(parts.path)
+        match = _SIGNALS_PATH.fullmatch(url.path)
         if match is None:
-            self._not_found()
+            self.not_found()
             return
-        token = parse_qs(parts.query).get("token", [""])[0]
-        fault = self._service.begin()
-        status: int | None = None
-        try:
-            status = self._signals(match.group(1), token, body, fault)
-        finally:
-            self._service.end(status, fault)
+        token = parse_qs(url.query).get("token", [""])[0]
+        service = self.state
+        with service.in_flight.track():
+            fault = service.begin()
+            status: int | None = None
+            try:
+                status = self._signals(match.group(1), token, body, fault)
+            finally:
+                service.end(status, fault)
 
     def _signals(self, partner: str, token: str, body: bytes, fault: str | None) -> int | None:
-        service = self._service
+        service = self.state
         if fault == "drop":
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop_connection()
             return None
         if fault == "slow":
             time.sleep(service.config.slow_reply_seconds)
@@ -377,10 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         return reply[0]
 
     def _read_body(self) -> bytes | None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = self.content_length()
         if not 0 <= length <= _MAX_BODY_BYTES:
             self.close_connection = True
             self._send(_fail(400, "request_format_invalid", "Invalid or oversized Content-Length"))
@@ -389,29 +344,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _advance_clock(self, body: bytes) -> None:
         try:
-            now = self._service.clock.advance(float(json.loads(body)["advance_days"]))
+            now = self.state.clock.advance(float(json.loads(body)["advance_days"]))
         except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
             message = 'Expected {"advance_days": n} with n >= 0'
             self._send(_fail(400, "request_format_invalid", message))
             return
         send_json(self, 200, {"now": now.isoformat()})
 
-    def _not_found(self) -> None:
-        self._send(_fail(404, "not_found", "No such endpoint"))
 
-
-class ID5Sandbox:
+class ID5Sandbox(BaseSandbox[_SignalsService]):
     """A running sandbox: binds its port on construction, serves from a thread after start()."""
 
     def __init__(
         self, config: ID5SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.config = config if config is not None else ID5SandboxConfig()
-        self.clock = SandboxClock()
-        self._service = _SignalsService(self.config, self.clock)
-        self.server = _ID5Server((host, port), self._service)
-        self.base_url = self.server.base_url
-        self._thread: threading.Thread | None = None
+        self._service = _SignalsService(self.config, SandboxClock())
+        super().__init__(self._service, _Handler, host, port)
 
     @property
     def signals_url(self) -> str:
@@ -423,58 +372,23 @@ class ID5Sandbox:
         """A snapshot copy of the counters."""
         return self._service.stats()
 
-    def start(self) -> ID5Sandbox:
-        if self._thread is None:
-            self._thread = start_in_thread(self.server)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server.server_close()
-
-    def advance_days(self, days: float) -> None:
-        self.clock.advance(days)
-
-    def __enter__(self) -> ID5Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
 
 def _parser() -> argparse.ArgumentParser:
     defaults = ID5SandboxConfig()
-    parser = argparse.ArgumentParser(
-        prog="identity-pipeline sandbox id5",
-        description="Serve a local ID5 Partner Signals sandbox.",
+    parser = sandbox_parser(
+        "identity-pipeline sandbox id5",
+        "Serve a local ID5 Partner Signals sandbox.",
+        defaults,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--partner", type=int, default=defaults.partner)
     parser.add_argument("--token", default=defaults.token)
-    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
     parser.add_argument("--rotation-days", type=float, default=defaults.rotation_days)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: serve until SIGINT/SIGTERM, after printing ``listening on URL``."""
-    parser = _parser()
-    args = vars(parser.parse_args(argv))
-    host, port = args.pop("host"), args.pop("port")
-    try:
-        config = ID5SandboxConfig(**args)  # the remaining dests are the config's field names
-    except ValueError as problem:
-        parser.error(str(problem))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s id5-sandbox %(message)s")
-    sandbox = ID5Sandbox(config, host, port)
-    serve_forever(sandbox.server)
-    return 0
+    return run_cli(_parser(), argv, ID5SandboxConfig, ID5Sandbox, "id5-sandbox")
 
 
 if __name__ == "__main__":

@@ -11,31 +11,38 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import dataclasses
 import hashlib
 import hmac
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
+from urllib.parse import SplitResult
 
 from identity_pipeline.sandboxes.common import (
     CLOCK_PATH,
+    BaseSandbox,
+    InFlight,
     SandboxClock,
-    SandboxHTTPServer,
+    SandboxHandler,
+    TokenBucket,
+    run_cli,
+    sandbox_parser,
+    seeded_fault,
+    send_body,
     send_json,
-    serve_forever,
     stable_fraction,
     stable_int,
-    start_in_thread,
+    tally,
+)
+from identity_pipeline.sandboxes.common import (
+    STATS_PATH as STATS_PATH,  # re-exported: tests and tools import it from here
 )
 from identity_pipeline.sandboxes.uid2_envelope import (
     IDENTITY_KEYS,
@@ -52,7 +59,6 @@ from identity_pipeline.sandboxes.uid2_envelope import (
 _LOG = logging.getLogger(__name__)
 
 OPTOUTS_PATH = "/_sandbox/optouts"
-STATS_PATH = "/_sandbox/stats"
 _DISCARD_LIMIT = 64 << 20  # drain oversized bodies up to this so keep-alive clients see the 400
 N_BUCKETS = 1 << 20
 DAY_S = 86_400
@@ -208,63 +214,39 @@ class _SandboxState:
         self.config, self.clock = config, clock
         self.key = decode_secret(config.secret)
         self.model = SaltModel(config.seed)
+        self.in_flight = InFlight()
         self._lock = threading.Lock()
         self._optouts: set[str] = set()
         self._stats = UID2SandboxStats()
-        self._in_flight = 0
         self._counter = 0
-        self._capacity = max(1.0, config.rate_limit_rps or 1.0)
-        self._tokens, self._refilled = self._capacity, time.monotonic()
-
-    @contextmanager
-    def in_flight(self) -> Iterator[int]:
-        """Count a request as in flight; yields how many are in flight including this one."""
-        with self._lock:
-            self._in_flight += 1
-            concurrent = self._in_flight
-            self._stats.max_concurrent = max(self._stats.max_concurrent, concurrent)
-        try:
-            yield concurrent
-        finally:
-            with self._lock:
-                self._in_flight -= 1
+        rps = config.rate_limit_rps
+        self._bucket = TokenBucket(rps) if rps is not None else None
 
     def next_fault(self) -> str | None:
-        """The fault for the next request: a fixed sequence from the seed and a counter."""
+        """The fault for the next API request: a fixed sequence from the seed and a counter."""
         with self._lock:
             n, self._counter = self._counter, self._counter + 1
-        seed = self.config.seed
-        if stable_fraction(seed, "fault", n) >= self.config.fault_rate:
-            return None
-        return FAULT_KINDS[stable_int(seed, "fault-kind", n) % len(FAULT_KINDS)]
+        return seeded_fault(self.config.seed, self.config.fault_rate, n, FAULT_KINDS)
 
     def take_token(self) -> bool:
-        """Token bucket: False means this request is over the rate limit."""
-        rate = self.config.rate_limit_rps
-        if rate is None:
-            return True
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._capacity, self._tokens + (now - self._refilled) * rate)
-            self._refilled = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
+        """False means this request is over the rate limit."""
+        return self._bucket is None or self._bucket.take()
 
     def record(self, path: str, status: int | None, fault: str | None) -> None:
         with self._lock:
             s = self._stats
             s.requests += 1
-            s.by_path[path] = s.by_path.get(path, 0) + 1
-            if status is not None:
-                s.by_status[status] = s.by_status.get(status, 0) + 1
-            if fault is not None:
-                s.faults[fault] = s.faults.get(fault, 0) + 1
+            tally(s.by_path, path)
+            tally(s.by_status, status)
+            tally(s.faults, fault)
 
     def stats(self) -> UID2SandboxStats:
         with self._lock:
-            return copy.deepcopy(self._stats)
+            snapshot = copy.deepcopy(self._stats)
+        return dataclasses.replace(snapshot, max_concurrent=self.in_flight.most)
+
+    def stats_json(self) -> dict[str, Any]:
+        return self.stats().to_json()
 
     def add_optouts(self, hashes: Iterable[str]) -> int:
         added = list(hashes)
@@ -364,62 +346,40 @@ _FAULT_REPLIES = {
 }
 
 
-class _UID2Server(SandboxHTTPServer):
-    def __init__(self, address: tuple[str, int], state: _SandboxState) -> None:
-        super().__init__(address, _Handler)
-        self.state = state
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SandboxHandler[_SandboxState]):
     """Admin endpoints answer plainly; API endpoints go through faults, limits, auth, envelope."""
 
     protocol_version = "HTTP/1.1"
     server_version = "UID2Sandbox/1"
     timeout = 60  # idle keep-alive connections release their thread after this
-    server: _UID2Server
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        _LOG.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+    logger = _LOG
+    not_found_body: ClassVar[dict[str, Any]] = {
+        "status": "not_found",
+        "message": "unknown endpoint",
+    }
 
     def log_message(self, format: str, *args: Any) -> None:
-        _LOG.debug(format, *args)
+        # The request line carries no secret here (the key is a header), so keep the details.
+        self.logger.debug(format, *args)
 
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        if path == CLOCK_PATH:
-            send_json(self, 200, {"now": self.server.state.clock.now().isoformat()})
-        elif path == STATS_PATH:
-            send_json(self, 200, self.server.state.stats().to_json())
-        else:
-            send_json(self, 404, {"status": "not_found", "message": "unknown endpoint"})
-
-    def do_POST(self) -> None:
-        path = urlsplit(self.path).path
+    def post(self, url: SplitResult) -> None:
+        path = url.path
         if path in (CLOCK_PATH, OPTOUTS_PATH):
             self._admin(path)
             return
-        state = self.server.state
-        with state.in_flight() as concurrent:
+        state = self.state
+        with state.in_flight.track() as concurrent:
             fault = state.next_fault()
             reply = self._api(path, concurrent, fault)
         state.record(path, reply.status, fault)
         if reply.status is None:
-            self.close_connection = True
-            with suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop_connection()
             return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        send_body(self, reply.status, reply.body, reply.content_type)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None if it is over the 1 MB limit (drained, not kept)."""
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = self.content_length()
         if length < 0:
             self.close_connection = True
             return b""
@@ -434,7 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, concurrent: int, fault: str | None) -> _Reply:
         """Answer an API call the way the operator (and the network in front of it) would."""
-        state, config = self.server.state, self.server.state.config
+        state, config = self.state, self.state.config
         body = self._read_body()
         time.sleep(config.latency_ms / 1000)
         if fault == "slow":
@@ -462,7 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _admin(self, path: str) -> None:
         """Clock and opt-out control for tests and demos: no auth, no envelope, no faults."""
-        state = self.server.state
+        state = self.state
         body = self._read_body()
         try:
             payload = json.loads(body or b"{}")
@@ -481,43 +441,19 @@ class _Handler(BaseHTTPRequestHandler):
         send_json(self, 200, {"status": "success", "added": state.add_optouts(hashes)})
 
 
-class UID2Sandbox:
+class UID2Sandbox(BaseSandbox[_SandboxState]):
     """A UID2 operator on 127.0.0.1 with its own clock, opt-out list and traffic statistics."""
 
     def __init__(
         self, config: UID2SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.config = config or UID2SandboxConfig()
-        self.clock = SandboxClock()
-        self._state = _SandboxState(self.config, self.clock)
-        self.server = _UID2Server((host, port), self._state)
-        self.base_url = self.server.base_url
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> UID2Sandbox:
-        if self._thread is None:
-            self._thread = start_in_thread(self.server)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self.server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server.server_close()
-
-    def __enter__(self) -> UID2Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._state = _SandboxState(self.config, SandboxClock())
+        super().__init__(self._state, _Handler, host, port)
 
     def add_optouts(self, hashes: Iterable[str]) -> None:
         """Opt identities out while running (base64 SHA-256 of the normalized email or phone)."""
         self._state.add_optouts(hashes)
-
-    def advance_days(self, days: float) -> None:
-        self.clock.advance(days)
 
     @property
     def stats(self) -> UID2SandboxStats:
@@ -527,36 +463,22 @@ class UID2Sandbox:
 
 def _parser() -> argparse.ArgumentParser:
     d = UID2SandboxConfig()
-    p = argparse.ArgumentParser(
-        prog="identity-pipeline sandbox uid2",
-        description="Serve a local UID2 operator (Identity Map v3/v2) until interrupted.",
+    p = sandbox_parser(
+        "identity-pipeline sandbox uid2",
+        "Serve a local UID2 operator (Identity Map v3/v2) until interrupted.",
+        d,
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--api-key", default=d.api_key)
     p.add_argument("--secret", default=d.secret, help="base64 of a 32-byte key")
     p.add_argument("--optout-rate", type=float, default=d.optout_rate)
     p.add_argument("--latency-ms", type=float, default=d.latency_ms)
-    p.add_argument("--fault-rate", type=float, default=d.fault_rate)
-    p.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
     p.add_argument("--reject-parallel", action="store_true")
-    p.add_argument("--seed", type=int, default=d.seed)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: prints `listening on http://HOST:PORT`, serves until SIGINT or SIGTERM."""
-    parser = _parser()
-    options = vars(parser.parse_args(argv))
-    host, port = options.pop("host"), options.pop("port")
-    try:
-        config = UID2SandboxConfig(**options)
-    except ValueError as exc:
-        parser.error(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s uid2-sandbox %(message)s")
-    sandbox = UID2Sandbox(config, host=host, port=port)
-    serve_forever(sandbox.server)
-    return 0
+    return run_cli(_parser(), argv, UID2SandboxConfig, UID2Sandbox, "uid2-sandbox")
 
 
 if __name__ == "__main__":

@@ -309,26 +309,27 @@ class _Handler(SandboxHandler[_SignalsService]):
         service = self.state
         with service.in_flight.track():
             fault = service.begin()
-            status: int | None = None
-            try:
-                status = self._signals(match.group(1), token, body, fault)
-            finally:
-                service.end(status, fault)
+            reply = self._signals(match.group(1), token, body, fault)
+        # Counted before the client can see the answer, so stats read right after a call
+        # already include it (as the UID2 sandbox does).
+        service.end(None if reply is None else reply[0], fault)
+        if reply is None:
+            self.drop_connection()
+        else:
+            send_json(self, *reply)
 
-    def _signals(self, partner: str, token: str, body: bytes, fault: str | None) -> int | None:
+    def _signals(self, partner: str, token: str, body: bytes, fault: str | None) -> Reply | None:
+        """The reply to a signals call; None means hang up (the "drop" fault)."""
         service = self.state
         if fault == "drop":
-            self.drop_connection()
             return None
         if fault == "slow":
             time.sleep(service.config.slow_reply_seconds)
         elif fault is not None:
-            return self._send(_FAULT_REPLIES[fault])
+            return _FAULT_REPLIES[fault]
         if not service.allow():
-            return self._send(
-                _fail(429, "rate_limit_error", "Too many requests", "rate_limit_error")
-            )
-        return self._send(service.answer(partner, token, body))
+            return _fail(429, "rate_limit_error", "Too many requests", "rate_limit_error")
+        return service.answer(partner, token, body)
 
     def _send(self, reply: Reply) -> int:
         send_json(self, *reply)

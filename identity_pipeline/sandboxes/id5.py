@@ -3,6 +3,8 @@
 Answers are deterministic per seed so tests and the demo can compare runs, yet behave like the
 live service where the pipeline must cope: uids look encrypted, rotate per person every
 ``rotation_days`` of sandbox time, honour ``known_uids`` and can fail on purpose (``fault_rate``).
+Latency and the refusal of overlapping calls (``reject_parallel``) are opt-in, as in the UID2
+sandbox, so tests can prove that only one request at a time reaches ID5.
 
 Divergences from the live API, chosen so pipeline bugs surface early: ``email_sha256`` must be
 64 hex characters (not just 64 characters), and an unknown or non-numeric partner id answers
@@ -80,7 +82,9 @@ class ID5SandboxConfig:
     """How the sandbox behaves; the defaults match seed 004's test partner 173.
 
     ``rotation_days <= 0`` turns uid rotation off. ``slow_reply_seconds`` is how long a "slow"
-    fault stalls before answering normally (tests shorten it).
+    fault stalls before answering normally (tests shorten it). ``latency_ms`` delays every
+    signals request; with ``reject_parallel`` a request that arrives while another is in flight
+    answers 429 ``rate_limit_error``.
     """
 
     partner: int = 173
@@ -91,10 +95,14 @@ class ID5SandboxConfig:
     rate_limit_rps: float | None = None
     max_users: int = 1000
     slow_reply_seconds: float = 2.0
+    latency_ms: float = 0.0
+    reject_parallel: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
+        if self.latency_ms < 0 or self.slow_reply_seconds < 0:
+            raise ValueError("delays cannot be negative")
         if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
             raise ValueError("rate_limit_rps must be positive")
         if self.max_users < 1:
@@ -188,17 +196,19 @@ class _SignalsService:
         rps = config.rate_limit_rps
         self._bucket = _TokenBucket(rps) if rps is not None else None
 
-    def begin(self) -> str | None:
-        """Count a signals request and return its fault, seeded by the request's number."""
+    def begin(self) -> tuple[str | None, int]:
+        """Count a signals request; its fault (seeded by the request's number) and how many
+        signals requests are in flight including this one."""
         with self._lock:
             s = self._stats
             s.requests += 1
             s.concurrent += 1
             s.max_concurrent = max(s.max_concurrent, s.concurrent)
-            number = s.requests
+            number, concurrent = s.requests, s.concurrent
         if stable_fraction(self.config.seed, "fault", number) >= self.config.fault_rate:
-            return None
-        return FAULT_KINDS[stable_int(self.config.seed, "fault-kind", number) % len(FAULT_KINDS)]
+            return None, concurrent
+        kind = FAULT_KINDS[stable_int(self.config.seed, "fault-kind", number) % len(FAULT_KINDS)]
+        return kind, concurrent
 
     def end(self, status: int | None, fault: str | None) -> None:
         with self._lock:
@@ -213,7 +223,10 @@ class _SignalsService:
         with self._lock:
             return copy.deepcopy(self._stats)
 
-    def allow(self) -> bool:
+    def allow(self, concurrent: int) -> bool:
+        """False when the rate limit, or reject_parallel with another request in flight, refuses."""
+        if self.config.reject_parallel and concurrent > 1:
+            return False
         return self._bucket is None or self._bucket.take()
 
     def answer(self, partner: str, token: str, body: bytes) -> Reply:
@@ -348,15 +361,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._not_found()
             return
         token = parse_qs(parts.query).get("token", [""])[0]
-        fault = self._service.begin()
+        fault, concurrent = self._service.begin()
         status: int | None = None
         try:
-            status = self._signals(match.group(1), token, body, fault)
+            status = self._signals(match.group(1), token, body, fault, concurrent)
         finally:
             self._service.end(status, fault)
 
-    def _signals(self, partner: str, token: str, body: bytes, fault: str | None) -> int | None:
+    def _signals(
+        self, partner: str, token: str, body: bytes, fault: str | None, concurrent: int
+    ) -> int | None:
         service = self._service
+        time.sleep(service.config.latency_ms / 1000)
         if fault == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -366,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(service.config.slow_reply_seconds)
         elif fault is not None:
             return self._send(_FAULT_REPLIES[fault])
-        if not service.allow():
+        if not service.allow(concurrent):
             return self._send(
                 _fail(429, "rate_limit_error", "Too many requests", "rate_limit_error")
             )
@@ -459,6 +475,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rotation-days", type=float, default=defaults.rotation_days)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
+    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    parser.add_argument(
+        "--reject-parallel",
+        action="store_true",
+        help="answer 429 to a request that arrives while another is in flight",
+    )
     return parser
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: every test gets its own DuckDB file and landing folder via env vars."""
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from dagster import DagsterInstance
 
 from identity_pipeline import settings
 from identity_pipeline.sandboxes.uid2 import UID2Sandbox, UID2SandboxConfig
+from identity_pipeline_tests import dagster_processes
 
 
 @pytest.fixture
@@ -39,3 +41,23 @@ def uid2_sandbox() -> Iterator[Callable[..., UID2Sandbox]]:
     yield start
     for sandbox in started:
         sandbox.stop()
+
+
+@pytest.fixture
+def dagster_materialize() -> Iterator[
+    Callable[[dict[str, str], str, Path], subprocess.Popen[bytes]]
+]:
+    """Start `dagster asset materialize` processes (see dagster_processes.materialize); any
+    still running when the test ends, e.g. after a failed assertion, are killed."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str], select: str, log: Path) -> subprocess.Popen[bytes]:
+        run = dagster_processes.materialize(env, select, log)
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        if run.poll() is None:
+            run.kill()
+            run.wait()

@@ -3,6 +3,8 @@
 Answers are deterministic per seed so tests and the demo can compare runs, yet behave like the
 live service where the pipeline must cope: uids look encrypted, rotate per person every
 ``rotation_days`` of sandbox time, honour ``known_uids`` and can fail on purpose (``fault_rate``).
+Latency and the refusal of overlapping calls (``reject_parallel``) are opt-in, as in the UID2
+sandbox, so tests can prove that only one request at a time reaches ID5.
 
 Divergences from the live API, chosen so pipeline bugs surface early: ``email_sha256`` must be
 64 hex characters (not just 64 characters), and an unknown or non-numeric partner id answers
@@ -85,7 +87,9 @@ class ID5SandboxConfig:
     """How the sandbox behaves; the defaults match seed 004's test partner 173.
 
     ``rotation_days <= 0`` turns uid rotation off. ``slow_reply_seconds`` is how long a "slow"
-    fault stalls before answering normally (tests shorten it).
+    fault stalls before answering normally (tests shorten it). ``latency_ms`` delays every
+    signals request; with ``reject_parallel`` a request that arrives while another is in flight
+    answers 429 ``rate_limit_error``.
     """
 
     partner: int = 173
@@ -96,10 +100,14 @@ class ID5SandboxConfig:
     rate_limit_rps: float | None = None
     max_users: int = 1000
     slow_reply_seconds: float = 2.0
+    latency_ms: float = 0.0
+    reject_parallel: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
+        if self.latency_ms < 0 or self.slow_reply_seconds < 0:
+            raise ValueError("delays cannot be negative")
         if self.rate_limit_rps is not None and self.rate_limit_rps <= 0:
             raise ValueError("rate_limit_rps must be positive")
         if self.max_users < 1:
@@ -196,7 +204,10 @@ class _SignalsService:
     def stats_json(self) -> Json:
         return self.stats().as_json()
 
-    def allow(self) -> bool:
+    def allow(self, concurrent: int) -> bool:
+        """False when the rate limit, or reject_parallel with another request in flight, refuses."""
+        if self.config.reject_parallel and concurrent > 1:
+            return False
         return self._bucket is None or self._bucket.take()
 
     def answer(self, partner: str, token: str, body: bytes) -> Reply:
@@ -307,9 +318,9 @@ class _Handler(SandboxHandler[_SignalsService]):
             return
         token = parse_qs(url.query).get("token", [""])[0]
         service = self.state
-        with service.in_flight.track():
+        with service.in_flight.track() as concurrent:
             fault = service.begin()
-            reply = self._signals(match.group(1), token, body, fault)
+            reply = self._signals(match.group(1), token, body, fault, concurrent)
         # Counted before the client can see the answer, so stats read right after a call
         # already include it (as the UID2 sandbox does).
         service.end(None if reply is None else reply[0], fault)
@@ -318,16 +329,19 @@ class _Handler(SandboxHandler[_SignalsService]):
         else:
             send_json(self, *reply)
 
-    def _signals(self, partner: str, token: str, body: bytes, fault: str | None) -> Reply | None:
+    def _signals(
+        self, partner: str, token: str, body: bytes, fault: str | None, concurrent: int
+    ) -> Reply | None:
         """The reply to a signals call; None means hang up (the "drop" fault)."""
         service = self.state
+        time.sleep(service.config.latency_ms / 1000)
         if fault == "drop":
             return None
         if fault == "slow":
             time.sleep(service.config.slow_reply_seconds)
         elif fault is not None:
             return _FAULT_REPLIES[fault]
-        if not service.allow():
+        if not service.allow(concurrent):
             return _fail(429, "rate_limit_error", "Too many requests", "rate_limit_error")
         return service.answer(partner, token, body)
 
@@ -384,6 +398,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--partner", type=int, default=defaults.partner)
     parser.add_argument("--token", default=defaults.token)
     parser.add_argument("--rotation-days", type=float, default=defaults.rotation_days)
+    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    parser.add_argument(
+        "--reject-parallel",
+        action="store_true",
+        help="answer 429 to a request that arrives while another is in flight",
+    )
     return parser
 
 

@@ -8,6 +8,8 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +18,13 @@ import pytest
 import requests
 
 from identity_pipeline.sandboxes.common import CLOCK_PATH
-from identity_pipeline.sandboxes.id5 import STATS_PATH, ID5Sandbox, ID5SandboxConfig, main
+from identity_pipeline.sandboxes.id5 import (
+    STATS_PATH,
+    ID5Sandbox,
+    ID5SandboxConfig,
+    _parser,
+    main,
+)
 
 TOKEN = ID5SandboxConfig().token
 TIMEOUT = 10
@@ -206,6 +214,48 @@ def test_rate_limit_answers_429() -> None:
         assert response.json()["error"]["code"] == "rate_limit_error"
         assert response.json()["error"]["type"] == "rate_limit_error"
         assert limited.stats.by_status == {200: 1, 429: 1}
+
+
+def test_reject_parallel_gives_overlapping_requests_429() -> None:
+    config = ID5SandboxConfig(reject_parallel=True, latency_ms=300)
+    with ID5Sandbox(config) as sandbox:
+        responses: list[requests.Response] = []
+        threads = [
+            threading.Thread(target=lambda: responses.append(post(sandbox, ONE_USER)))
+            for _ in range(4)
+        ]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert time.monotonic() - began >= 0.3  # every request waits out the latency
+        statuses = [response.status_code for response in responses]
+        assert statuses.count(429) >= 1 and statuses.count(200) >= 1
+        for response in responses:
+            if response.status_code == 429:
+                assert response.json()["error"]["code"] == "rate_limit_error"
+        assert sandbox.stats.max_concurrent >= 2
+        assert sandbox.stats.by_status == {200: statuses.count(200), 429: statuses.count(429)}
+        for _ in range(3):  # one after another is always fine
+            assert post(sandbox, ONE_USER).status_code == 200
+    with ID5Sandbox(ID5SandboxConfig(latency_ms=300)) as tolerant:  # off by default
+        threads = [threading.Thread(target=lambda: post(tolerant, ONE_USER)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert tolerant.stats.by_status == {200: 4}
+
+
+def test_cli_options_for_latency_and_parallel_requests() -> None:
+    args = vars(_parser().parse_args(["--latency-ms", "250", "--reject-parallel"]))
+    assert (args["latency_ms"], args["reject_parallel"]) == (250.0, True)
+    defaults = vars(_parser().parse_args([]))
+    assert (defaults["latency_ms"], defaults["reject_parallel"]) == (0.0, False)
+    with pytest.raises(SystemExit) as exited:
+        main(["--latency-ms", "-1"])
+    assert exited.value.code == 2
 
 
 def test_uids_are_stable_within_a_period_and_rotate_after_it(sandbox: ID5Sandbox) -> None:

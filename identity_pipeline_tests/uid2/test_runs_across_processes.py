@@ -1,41 +1,34 @@
 """Real runs in separate processes with the project's dagster.yaml: the uid2_api pool lets one
 step at a time reach the operator, and a run killed mid-way resumes where it stopped."""
 
-import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from identity_pipeline.sandboxes.uid2 import UID2Sandbox
+from identity_pipeline_tests.dagster_processes import (
+    assert_one_step_at_a_time,
+    finish,
+    instance_env,
+    wait_for_requests,
+)
 from identity_pipeline_tests.uid2.conftest import database, query, seed_dii
 
-PROJECT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
 SELECT = "uid2_due_for_refresh,uid2_mapping"
 
 
 def _env(workspace: Path, sandbox: UID2Sandbox) -> dict[str, str]:
-    home = workspace / "dagster_home"
-    home.mkdir(exist_ok=True)
-    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
-    return {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "UID2_BASE_URL": sandbox.base_url,
-        "UID2_API_KEY": sandbox.config.api_key,
-        "UID2_SECRET_KEY": sandbox.config.secret,
-    }
-
-
-def _materialize(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "dagster", "asset", "materialize"]
-    command += ["-m", "identity_pipeline.definitions", "--select", SELECT]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT)
+    return instance_env(
+        workspace,
+        UID2_BASE_URL=sandbox.base_url,
+        UID2_API_KEY=sandbox.config.api_key,
+        UID2_SECRET_KEY=sandbox.config.secret,
+    )
 
 
 def _recover_dead_run(home: Path) -> None:
@@ -53,28 +46,21 @@ def _recover_dead_run(home: Path) -> None:
         assert storage.get_concurrency_info("uid2_api").active_run_ids == set()
 
 
-def _wait_for_requests(sandbox: UID2Sandbox, count: int, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while sandbox.stats.requests < count:
-        assert time.monotonic() < deadline, "the run never reached the sandbox"
-        time.sleep(0.05)
-
-
 def test_second_run_waits_for_the_pool_and_requests_never_overlap(
-    workspace: Path, uid2_sandbox
+    workspace: Path, uid2_sandbox, dagster_materialize
 ) -> None:
     # --reject-parallel: any overlapping request would get a 429 and show up in by_status.
     sandbox = uid2_sandbox(latency_ms=1500, reject_parallel=True)
     seed_dii(database(), 20_000)
     env = _env(workspace, sandbox)
-    first = _materialize(env, workspace / "first.log")
-    _wait_for_requests(sandbox, 1)
-    second = _materialize(env, workspace / "second.log")
-    assert first.wait(timeout=300) == 0, (workspace / "first.log").read_text()[-2000:]
-    assert second.wait(timeout=300) == 0, (workspace / "second.log").read_text()[-2000:]
+    first = dagster_materialize(env, SELECT, workspace / "first.log")
+    wait_for_requests(sandbox, 1)
+    second = dagster_materialize(env, SELECT, workspace / "second.log")
+    finish(first, workspace / "first.log")
+    second_log = finish(second, workspace / "second.log")
 
-    second_log = (workspace / "second.log").read_text()
     assert "Step blocked by limit for pool uid2_api" in second_log
+    assert_one_step_at_a_time(env, {"uid2_due_for_refresh", "uid2_mapping"}, runs=2)
     stats = sandbox.stats
     assert stats.max_concurrent == 1
     assert stats.by_status == {200: stats.requests}
@@ -83,13 +69,13 @@ def test_second_run_waits_for_the_pool_and_requests_never_overlap(
 
 
 def test_killed_run_keeps_finished_batches_and_the_next_run_sends_only_the_rest(
-    workspace: Path, uid2_sandbox
+    workspace: Path, uid2_sandbox, dagster_materialize
 ) -> None:
     sandbox = uid2_sandbox(latency_ms=700)
     seed_dii(database(), 40_000)  # 8 batches of 5,000
     env = _env(workspace, sandbox)
-    run = _materialize(env, workspace / "killed.log")
-    _wait_for_requests(sandbox, 4)
+    run = dagster_materialize(env, SELECT, workspace / "killed.log")
+    wait_for_requests(sandbox, 4)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=60)
     _recover_dead_run(Path(env["DAGSTER_HOME"]))
@@ -99,8 +85,8 @@ def test_killed_run_keeps_finished_batches_and_the_next_run_sends_only_the_rest(
     assert kept % 5_000 == 0 and 5_000 <= kept < 40_000  # whole batches only
     sent_before = sandbox.stats.identifiers
 
-    resumed = _materialize(env, workspace / "resumed.log")
-    assert resumed.wait(timeout=300) == 0, (workspace / "resumed.log").read_text()[-2000:]
+    resumed = dagster_materialize(env, SELECT, workspace / "resumed.log")
+    finish(resumed, workspace / "resumed.log")
     assert sandbox.stats.identifiers - sent_before == 40_000 - kept
     assert query("SELECT count(*), count(DISTINCT dii_id), max(attempts) FROM uid2_mapping") == [
         (40_000, 40_000, 1)

@@ -8,8 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +23,7 @@ from identity_pipeline.sandboxes.id5 import (
     _parser,
     main,
 )
+from identity_pipeline_tests.sandboxes.overlap import call_at_once
 
 TOKEN = ID5SandboxConfig().token
 TIMEOUT = 10
@@ -219,17 +218,8 @@ def test_rate_limit_answers_429() -> None:
 def test_reject_parallel_gives_overlapping_requests_429() -> None:
     config = ID5SandboxConfig(reject_parallel=True, latency_ms=300)
     with ID5Sandbox(config) as sandbox:
-        responses: list[requests.Response] = []
-        threads = [
-            threading.Thread(target=lambda: responses.append(post(sandbox, ONE_USER)))
-            for _ in range(4)
-        ]
-        began = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert time.monotonic() - began >= 0.3  # every request waits out the latency
+        responses, seconds = call_at_once(lambda: post(sandbox, ONE_USER), 4)
+        assert seconds >= 0.3  # every request waits out the latency
         statuses = [response.status_code for response in responses]
         assert statuses.count(429) >= 1 and statuses.count(200) >= 1
         for response in responses:
@@ -240,11 +230,7 @@ def test_reject_parallel_gives_overlapping_requests_429() -> None:
         for _ in range(3):  # one after another is always fine
             assert post(sandbox, ONE_USER).status_code == 200
     with ID5Sandbox(ID5SandboxConfig(latency_ms=300)) as tolerant:  # off by default
-        threads = [threading.Thread(target=lambda: post(tolerant, ONE_USER)) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        call_at_once(lambda: post(tolerant, ONE_USER), 4)
         assert tolerant.stats.by_status == {200: 4}
 
 

@@ -275,6 +275,9 @@ class TrafficDefaults(Protocol):
     @property
     def seed(self) -> int: ...
 
+    @property
+    def latency_ms(self) -> float: ...
+
 
 def sandbox_parser(
     prog: str, description: str, defaults: TrafficDefaults
@@ -286,6 +289,12 @@ def sandbox_parser(
     parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
     parser.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    parser.add_argument(
+        "--reject-parallel",
+        action="store_true",
+        help="answer 429 to a request that arrives while another is in flight",
+    )
     return parser
 
 

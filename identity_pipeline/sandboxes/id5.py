@@ -398,12 +398,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--partner", type=int, default=defaults.partner)
     parser.add_argument("--token", default=defaults.token)
     parser.add_argument("--rotation-days", type=float, default=defaults.rotation_days)
-    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
-    parser.add_argument(
-        "--reject-parallel",
-        action="store_true",
-        help="answer 429 to a request that arrives while another is in flight",
-    )
     return parser
 
 

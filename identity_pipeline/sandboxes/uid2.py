@@ -471,8 +471,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", default=d.api_key)
     p.add_argument("--secret", default=d.secret, help="base64 of a 32-byte key")
     p.add_argument("--optout-rate", type=float, default=d.optout_rate)
-    p.add_argument("--latency-ms", type=float, default=d.latency_ms)
-    p.add_argument("--reject-parallel", action="store_true")
     return p
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import duckdb
 
 from identity_pipeline.contacts.normalize import normalize_table
-from identity_pipeline.identity_graph.rules import StitchingRules
+from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 from identity_pipeline.identity_graph.sql_files import count, materialize, run
 
 EVENT_COLUMNS = (
@@ -53,7 +53,7 @@ def install_rules(con: duckdb.DuckDBPyConnection, rules: StitchingRules) -> None
 
 
 def stage_event_identifiers(
-    con: duckdb.DuckDBPyConnection, events: str, default_region: str
+    con: duckdb.DuckDBPyConnection, events: str, default_region: str, rules: StitchingRules
 ) -> None:
     """Temp tables ig_event_identifiers, ig_run_identifiers and ig_run_links for `events`.
 
@@ -66,9 +66,27 @@ def stage_event_identifiers(
     normalize_table(con, "ig_dii_values", "ig_dii_normalized", default_region)
     materialize(con, "ig_event_identifiers", "select_event_identifiers.sql")
     con.execute("DROP TABLE ig_dii_values; DROP TABLE ig_dii_normalized")
-    materialize(con, "ig_run_identifiers", "select_run_identifiers.sql")
+    materialize(con, "ig_run_identifiers", "select_run_identifiers.sql", _type_patterns(rules))
+    materialize(con, "ig_blocked_matches", "select_blocked_patterns_matched.sql")
+    con.execute(
+        """
+        UPDATE ig_run_identifiers SET blocked_pattern = m.blocked_pattern
+        FROM ig_blocked_matches AS m WHERE m.id_key = ig_run_identifiers.id_key;
+        DROP TABLE ig_blocked_matches
+        """
+    )
     materialize(con, "ig_run_links", "select_run_links.sql")
     _check_collisions(con)
+
+
+def _type_patterns(rules: StitchingRules) -> dict[str, object]:
+    """$re_<type>: one alternation of the type's patterns and the '*' ones (None: no pattern).
+    Each pattern sits in its own group, so inline flags like (?i) stay within it."""
+    params: dict[str, object] = {}
+    for id_type in ID_TYPES:
+        patterns = [p for t, p in rules.blocked_patterns if t in (ANY_TYPE, id_type)]
+        params[f"re_{id_type}"] = "|".join(f"(?:{p})" for p in patterns) if patterns else None
+    return params
 
 
 def _check_collisions(con: duckdb.DuckDBPyConnection) -> None:

@@ -79,8 +79,9 @@ def stitch_events(
     started = time.perf_counter()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     create_tables(con)
-    install_rules(con, rules or StitchingRules())
-    stage_event_identifiers(con, events, default_region)
+    rules = rules or StitchingRules()
+    install_rules(con, rules)
+    stage_event_identifiers(con, events, default_region, rules)
     before = count(con, "SELECT count(*) FROM identity_identifiers")
     with transaction(con):
         if full_rebuild:

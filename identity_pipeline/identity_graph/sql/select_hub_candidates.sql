@@ -20,8 +20,8 @@ worst AS (
     FROM per_type
 )
 SELECT r.id_key, r.id_type, r.id_value,
-    CASE WHEN r.blocked_pattern IS NOT NULL THEN 'blocked_value' ELSE 'fan_out' END AS reason,
+    CASE WHEN r.blocked THEN 'blocked_value' ELSE 'fan_out' END AS reason,
     r.blocked_pattern, w.linked_type, coalesce(w.fan_out, 0) AS fan_out, w.max_links
 FROM ig_run_identifiers AS r
 LEFT JOIN worst AS w ON w.id_key = r.id_key AND w.rn = 1
-WHERE r.blocked_pattern IS NOT NULL OR w.fan_out > w.max_links
+WHERE r.blocked OR w.fan_out > w.max_links

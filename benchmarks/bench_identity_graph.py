@@ -37,6 +37,11 @@ MAX_INCREMENTAL_SHARE = 0.10
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set since exec (VmHWM; ru_maxrss would include the
+    parent's memory that the fork copied)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -271,3 +271,20 @@ def test_a_failed_run_leaves_the_graph_as_it_was(con: duckdb.DuckDBPyConnection)
     with pytest.raises(duckdb.Error):
         stitch_events(con, "broken")
     assert graph(con) == before
+
+
+def test_events_seen_again_rewrite_nothing(con: duckdb.DuckDBPyConnection):
+    from datetime import datetime
+
+    rows = [
+        {"event_id": "e1", "created_at": 0, "anonymous_id": "A", "email": "a@x.com"},
+        {"event_id": "e2", "created_at": 5, "anonymous_id": "B", "email": "a@x.com"},
+    ]
+    stitch(con, rows, now=datetime(2026, 11, 1))
+    tables = ("identity_identifiers", "identity_links", "identity_graph", "persons")
+    before = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
+    report = stitch_events(con, "batch", now=datetime(2026, 11, 2))
+    assert report.restitched_identifiers == 3
+    assert report.changes_by_reason == {}
+    after = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
+    assert after == before  # updated_at included: no row was rewritten

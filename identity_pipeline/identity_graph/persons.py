@@ -47,7 +47,7 @@ def stage_persons(con: duckdb.DuckDBPyConnection, *, full: bool, method: Method)
     materialize(con, "ig_old_graph", "select_old_graph.sql")
     materialize(con, "ig_affected", "select_affected_identifiers.sql", {"full": full})
     materialize(con, "ig_affected_links", "select_affected_links.sql")
-    rounds = components(con, "ig_affected", "ig_affected_links", "ig_components", method)
+    rounds = components(con, "ig_affected_links", "ig_components", method)
     materialize(
         con, "ig_new_graph", "select_new_graph.sql", {"namespace_hex": PERSON_NAMESPACE.hex}
     )

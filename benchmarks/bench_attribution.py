@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_attribution.py              # 1M case, then 10M ours alone
     .venv/bin/python benchmarks/bench_attribution.py --skip-large # 1M case only
+    .venv/bin/python benchmarks/bench_attribution.py --scale 0.001 # smoke run (the test suite's)
 
 Case 1: 1M mapping rows (dii, uid2_mapping, id5), 1M impressions, 100k conversions over 30
 days, through our attribution (id lookup + attributed_conversions + campaign_attribution for
@@ -25,6 +26,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 FIRST_DAY = date(2025, 5, 1)
 DAYS = 30
@@ -246,12 +248,30 @@ def _probe(tmp: Path, people: int, impressions: int, conversions: int) -> None:
     )
 
 
-def _case(label: str, people: int, impressions: int, conversions: int, with_or: bool) -> None:
+def _check_ours(ours: dict[str, Any], conversions: int) -> None:
+    """Fail the benchmark (exit 1) if our figures cannot be right, whatever the scale."""
+    touches, attributed = ours["touches"], ours["attributed_conversions"]
+    problems = []
+    if ours["conversions"] != conversions:
+        problems.append(f"{ours['conversions']} conversions read of {conversions} generated")
+    if sum(ours["by_match"].values()) != touches:
+        problems.append(f"touches by match {ours['by_match']} do not add up to {touches}")
+    if not 0 < attributed <= min(conversions, touches):
+        problems.append(f"{attributed} attributed of {conversions} with {touches} touches")
+    if ours["campaign_rows"] <= 0:
+        problems.append("no campaign rows")
+    if problems:
+        raise SystemExit("ours gave impossible figures: " + "; ".join(problems))
+
+
+def _case(people: int, impressions: int, conversions: int, with_or: bool) -> None:
+    label = f"{people:,} mapping / {impressions:,} impressions / {conversions:,} conversions"
     with tempfile.TemporaryDirectory(prefix="bench_attr_") as tmp:
         db = Path(tmp) / "bench.duckdb"
         built = _child("build", db, people=people, impressions=impressions, conversions=conversions)
         print(f"\n== {label}: built in {built['seconds']:.1f}s: {built['counts']}")
         ours = _child("ours", db)
+        _check_ours(ours, conversions)
         print(
             f"ours:    {ours['seconds']:.2f}s (attributed_conversions "
             f"{ours['attributed_seconds']:.2f}s + campaign_attribution), "
@@ -276,10 +296,13 @@ def _case(label: str, people: int, impressions: int, conversions: int, with_or: 
             )
         else:
             theirs_s = float(theirs["seconds"])  # type: ignore[arg-type]
+            same = theirs["pairs"] == ours["uid2_customer_pairs"]
             print(
                 f"OR-join: {theirs_s:.2f}s, pairs {theirs['pairs']} (ours, same scope: "
-                f"{ours['uid2_customer_pairs']}); ratio {theirs_s / ours_s:,.1f}x"
+                f"{ours['uid2_customer_pairs']}, equal: {same}); ratio {theirs_s / ours_s:,.1f}x"
             )
+            if not same:
+                raise SystemExit("the OR-join and ours disagree on the same scope")
 
 
 def main() -> int:
@@ -300,21 +323,9 @@ def main() -> int:
         print(json.dumps(run(args.db)))
         return 0
     s = args.scale
-    _case(
-        "1M mapping / 1M impressions / 100k conversions",
-        int(1e6 * s),
-        int(1e6 * s),
-        int(1e5 * s),
-        with_or=True,
-    )
+    _case(int(1e6 * s), int(1e6 * s), int(1e5 * s), with_or=True)
     if not args.skip_large:
-        _case(
-            "10M mapping / 10M impressions / 1M conversions",
-            int(1e7 * s),
-            int(1e7 * s),
-            int(1e6 * s),
-            with_or=False,
-        )
+        _case(int(1e7 * s), int(1e7 * s), int(1e6 * s), with_or=False)
     return 0
 
 

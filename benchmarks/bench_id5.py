@@ -1,6 +1,7 @@
 """Benchmark: map N emails to ID5 against the local sandbox at zero added latency.
 
-Run: .venv/bin/python benchmarks/bench_id5.py [--emails 100000]
+Run: .venv/bin/python benchmarks/bench_id5.py [--emails 100000] [--refresh]
+(the test suite's smoke run: --emails 300 --refresh)
 The sandbox runs in its own process (as the real service would), so its CPU is not ours.
 Prints wall seconds, seconds waiting on the API, and client-side milliseconds per 1,000-user
 batch: (wall - API wait) / batches, i.e. what the client adds beyond the service's round trips:
@@ -96,6 +97,21 @@ def show(title: str, report: MappingReport, wall: float) -> None:
     print(f"DuckDB ms per batch  {write_ms:.1f} (commit of batch n overlaps request n+1)")
 
 
+def check(database: Path, report: MappingReport, emails: int, history: int) -> int:
+    """Exit 1 unless every email was sent and answered once, and the history adds up."""
+    with connect(database) as con:
+        stored, rows = con.execute(
+            "SELECT (SELECT count(*) FROM id5_mapping), (SELECT count(*) FROM id5_uid_history)"
+        ).fetchall()[0]
+    if not report.sent == report.mapped + report.errors == stored == emails or rows != history:
+        raise SystemExit(
+            f"{emails:,} emails: {report.sent:,} sent, {report.mapped:,} mapped, "
+            f"{report.errors:,} errors, {stored:,} stored, {rows:,} history rows ({history:,} "
+            "expected)"
+        )
+    return int(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=100_000)
@@ -110,14 +126,14 @@ def main() -> None:
             client = ID5Client(base_url=url, partner_id=config.partner, token=config.token)
             report, wall = run(database, client)
             show("first mapping", report, wall)
+            expect_history = check(database, report, args.emails, args.emails)
             if args.refresh:
                 moved = advance_sandbox(url, client.refresh_interval_days + 1)
                 os.environ[settings.ENV_NOW] = moved.isoformat()
                 report, wall = run(database, client)
                 show(f"refresh after {client.refresh_interval_days + 1} days", report, wall)
-                with connect(database) as con:
-                    history = con.execute("SELECT count(*) FROM id5_uid_history").fetchall()
-                print(f"history rows         {history[0][0]:,}")
+                history = check(database, report, args.emails, expect_history + report.rotated)
+                print(f"history rows         {history:,}")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

@@ -18,13 +18,13 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+
+from _sandbox import start_sandbox  # benchmarks/_sandbox.py (this script's folder)
 
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
@@ -45,21 +45,6 @@ def seed_emails(database: Path, count: int) -> None:
             """,
             [count],
         )
-
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "identity_pipeline.cli", "sandbox", "id5", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,  # one access-log line per request
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on " not in line:
-        process.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return process, line.split("listening on ", 1)[1].strip()
 
 
 def advance_sandbox(url: str, days: float) -> datetime:
@@ -118,7 +103,7 @@ def main() -> None:
     parser.add_argument("--refresh", action="store_true", help="then refresh everything")
     args = parser.parse_args()
     config = ID5SandboxConfig()
-    sandbox, url = start_sandbox()
+    sandbox, url = start_sandbox("id5")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / "bench.duckdb"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _sandbox import start_sandbox  # benchmarks/_sandbox.py (this script's folder)
 
 from identity_pipeline import settings
 from identity_pipeline.sandboxes.uid2 import UID2SandboxConfig
@@ -43,27 +43,13 @@ def seed_identities(database: Path, count: int) -> None:
         )
 
 
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "identity_pipeline.cli", "sandbox", "uid2", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on " not in line:
-        process.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return process, line.split("listening on ", 1)[1].strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--identities", type=int, default=100_000)
     parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args()
     config = UID2SandboxConfig()
-    sandbox, url = start_sandbox()
+    sandbox, url = start_sandbox("uid2")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / "bench.duckdb"

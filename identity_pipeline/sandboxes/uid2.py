@@ -506,13 +506,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--api-key", default=d.api_key)
     p.add_argument("--secret", default=d.secret, help="base64 of a 32-byte key")
-    p.add_argument(
-        "--optout-rate",
-        type=float,
-        default=d.optout_rate,
-        help="share of ordinary identities answered 'optout' (seeded); the integration "
-        "environment's test identities keep their fixed answers",
-    )
+    p.add_argument("--optout-rate", type=float, default=d.optout_rate)
     return p
 
 

@@ -9,7 +9,7 @@ from dagster import (
 )
 
 from identity_pipeline.id5.assets import ID5DueConfig
-from identity_pipeline.landing_watch import changed_files, run_key
+from identity_pipeline.landing.watch import changed_files, run_key
 from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 from identity_pipeline.uid2.assets import UID2DueConfig

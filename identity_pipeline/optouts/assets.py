@@ -5,10 +5,10 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
-from identity_pipeline.optouts.suppression import load_suppression_files, purge
+from identity_pipeline.optouts.store import listed_hashes, purge
+from identity_pipeline.optouts.suppression import load_suppression_files
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
-from identity_pipeline.uid2.mapping import naive_utc
-from identity_pipeline.warehouse import transaction
+from identity_pipeline.warehouse import naive_utc, transaction
 
 GROUP = "optouts"
 
@@ -27,7 +27,7 @@ def optouts(
     with warehouse.connect() as con:
         report = load_suppression_files(con, landing.optouts_dir, landing.phone_region, now)
         with transaction(con):
-            purge(con, "SELECT uid2_hash FROM optouts")
+            purge(con, listed_hashes(con))
         by_source = dict(con.execute("SELECT source, count(*) FROM optouts GROUP BY 1").fetchall())
         total = sum(int(v) for v in by_source.values())
     for message in report.files_failed:

@@ -2,7 +2,7 @@
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, sensor
 
-from identity_pipeline.landing_watch import changed_files, run_key
+from identity_pipeline.landing.watch import changed_files, run_key
 from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 

@@ -9,20 +9,21 @@ back; unusable values go to optout_rejects with a salted fingerprint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.contacts.ingest import fingerprint_salt, list_landed_files
-from identity_pipeline.contacts.normalize import normalize_table
-from identity_pipeline.contacts.readers import (
+from identity_pipeline.landing.files import file_checksum, list_landed_files
+from identity_pipeline.landing.readers import (
     InputFileError,
     delimiter_hint,
     describe_columns,
-    file_checksum,
     load_file,
 )
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.normalize.values import normalize_table
+from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
+from identity_pipeline.warehouse import fingerprint_salt, run_script, transaction
 
 RAW_COLUMNS = ("email", "phone")
 HASH_COLUMNS = ("uid2_hash", "email_hash", "phone_hash")
@@ -37,13 +38,6 @@ class SuppressionReport:
     rows_loaded: int = 0
     new_optouts: int = 0
     values_rejected: int = 0
-
-
-def purge(con: duckdb.DuckDBPyConnection, targets_sql: str) -> None:
-    """Clear every ID held for the identities `targets_sql` selects (a uid2_hash column)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE purge_targets AS {targets_sql}")
-    execute_script(con, read_sql("identity_pipeline.optouts", "purge_opted_out.sql"))
-    con.execute("DROP TABLE purge_targets")
 
 
 def _stage_values(
@@ -72,11 +66,11 @@ def _stage_values(
         "WHERE false"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE op_hash_values AS {hash_sql}")
-    execute_script(con, read_sql("identity_pipeline.optouts", "stage_suppression_values.sql"))
+    run_script(con, SQL_PACKAGE, "create_suppression_values.sql")
 
 
 def load_suppression_files(
-    con: duckdb.DuckDBPyConnection, optouts_dir: Path, default_region: str, now: object
+    con: duckdb.DuckDBPyConnection, optouts_dir: Path, default_region: str, now: datetime
 ) -> SuppressionReport:
     """Add the opt-outs of every new or changed file; one transaction per file."""
     report = SuppressionReport()
@@ -113,14 +107,12 @@ def load_suppression_files(
         _stage_values(con, loaded.columns, default_region)
         with transaction(con):
             before = _count(con, "SELECT count(*) FROM optouts")
-            con.execute(
-                """
-                INSERT INTO optouts (uid2_hash, dii_type, source, source_file, opted_out_at)
-                SELECT uid2_hash, any_value(dii_type), 'suppression_file', ?, CAST(? AS TIMESTAMP)
-                FROM op_values WHERE error IS NULL GROUP BY uid2_hash
-                ON CONFLICT DO NOTHING
-                """,
-                [rel, now],
+            record_optouts(
+                con,
+                "op_values WHERE error IS NULL",
+                source=SUPPRESSION_FILE,
+                now=now,
+                source_file=rel,
             )
             report.new_optouts += _count(con, "SELECT count(*) FROM optouts") - before
             con.execute("DELETE FROM optout_rejects WHERE source_file = ?", [rel])

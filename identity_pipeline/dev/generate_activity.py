@@ -17,14 +17,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from identity_pipeline.contacts.generate import DISTINCT_PEOPLE_RATIO
-from identity_pipeline.contacts.normalize import normalize_table
+from identity_pipeline.dev.generate_contacts import DISTINCT_PEOPLE_RATIO
+from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.sandboxes.id5 import ID5SandboxConfig, ID5UidModel
 from identity_pipeline.sandboxes.uid2 import DAY_S, SaltModel, UID2SandboxConfig
 from identity_pipeline.sandboxes.uid2_envelope import EMAIL, PHONE
-from identity_pipeline.warehouse import execute_script, read_sql
+from identity_pipeline.warehouse import execute, run_script, select_sql
 
-SQL_PACKAGE = "identity_pipeline.attribution"
+SQL_PACKAGE = "identity_pipeline.dev"
 KNOWN_PERCENT = 70
 """Share of impressions that reach one of our customers; the rest reach strangers."""
 ID5_PERCENT = 35
@@ -51,9 +51,10 @@ def contact_identities(con: duckdb.DuckDBPyConnection, rows: int, seed: int) -> 
     Same SQL and normalization as ingestion, so (uid2_hash, dii_type) match `dii`. Returns
     the number of distinct customers.
     """
-    query = read_sql("identity_pipeline.contacts", "generate_contacts.sql").strip().rstrip(";")
+    query = select_sql(SQL_PACKAGE, "select_generated_contacts.sql")
     people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
-    con.execute(
+    execute(
+        con,
         f"CREATE OR REPLACE TEMP TABLE gen_contacts AS {query}",
         {"seed": str(seed), "start": 0, "stop": rows, "people": people},
     )
@@ -188,7 +189,7 @@ def generate_activity(
             "conversion_permille": CONVERSION_PERMILLE,
             "organic": max(1, per_day * days // 200) if customers else 0,
         }
-        execute_script(con, read_sql(SQL_PACKAGE, "generate_impressions.sql"), params)
+        run_script(con, SQL_PACKAGE, "create_generated_activity.sql", params)
         _assign_ids(con, SaltModel(uid2_seed), ID5UidModel(id5_config), now)
         day_list = [start + timedelta(days=n) for n in range(days)]
         paths = _write_days(

@@ -1,7 +1,6 @@
 -- Rebuild id5_due_for_refresh. Params: $now (pipeline time, naive UTC), $refresh_days (an ID5
 -- ID older than this is refreshed), $only_new (true: identities never sent before only).
--- Emails only. Opted-out identities never appear: not by the optouts list, not by a UID2
--- 'optout' answer, not by an earlier ID5 purge.
+-- Emails only. Opted-out identities (the opted_out view) never appear.
 CREATE OR REPLACE TABLE id5_due_for_refresh AS
 WITH due AS (
     SELECT
@@ -19,9 +18,7 @@ WITH due AS (
     LEFT JOIN id5_mapping AS m ON m.dii_id = d.dii_id
     WHERE d.dii_type = 'email'
       AND d.id5_hash IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM optouts AS o WHERE o.uid2_hash = d.uid2_hash)
-      AND NOT EXISTS (
-          SELECT 1 FROM uid2_mapping AS u WHERE u.dii_id = d.dii_id AND u.status = 'optout')
+      AND NOT EXISTS (SELECT 1 FROM opted_out AS o WHERE o.uid2_hash = d.uid2_hash)
       AND (NOT CAST($only_new AS BOOLEAN) OR m.dii_id IS NULL)
       AND (
             m.dii_id IS NULL
@@ -38,7 +35,7 @@ latest_history AS (
     GROUP BY h.dii_id
 ),
 -- Country from the contact rows that carry the email: the newest well-formed alpha-2 code
--- (ip_country_code, from contacts/sql/create_normalize_macros.sql, turns 'uk' into GB).
+-- (ip_country_code, from normalize/sql/create_normalize_macros.sql, turns 'uk' into GB).
 country AS (
     SELECT ci.uid2_hash, arg_max(ip_country_code(r.country), ci.seen_at) AS country_alpha2
     FROM contact_identities AS ci

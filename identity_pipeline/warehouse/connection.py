@@ -9,51 +9,20 @@ the file. See README "DuckDB and Dagster executors".
 from __future__ import annotations
 
 import random
-import re
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-SCHEMA_FILES: tuple[tuple[str, str], ...] = (
-    ("identity_pipeline.contacts", "create_tables.sql"),
-    ("identity_pipeline.optouts", "create_tables.sql"),
-    ("identity_pipeline.uid2", "create_tables.sql"),
-    ("identity_pipeline.id5", "create_tables.sql"),
-    ("identity_pipeline.attribution", "create_tables.sql"),
-    ("identity_pipeline.operations", "create_tables.sql"),
-)
-"""(package, file) of every CREATE ... IF NOT EXISTS script, in dependency order."""
+from identity_pipeline.warehouse.sqlfiles import schema_scripts
 
 
 class WarehouseLockedError(RuntimeError):
     """Another process kept the DuckDB file locked for longer than we were willing to wait."""
-
-
-def read_sql(package: str, name: str) -> str:
-    """Load a .sql file shipped inside a package's sql/ folder."""
-    return files(package).joinpath("sql", name).read_text(encoding="utf-8")
-
-
-def execute_script(
-    con: duckdb.DuckDBPyConnection, script: str, params: dict[str, object] | None = None
-) -> None:
-    """Run a multi-statement .sql file, binding `$name` parameters per statement.
-
-    Statements end with a semicolon at the end of a line; our SQL files keep to that.
-    """
-    params = params or {}
-    for statement in re.split(r";\s*\n", script):
-        body = "\n".join(
-            line for line in statement.splitlines() if not line.lstrip().startswith("--")
-        ).strip()
-        if not body:
-            continue
-        used = {k: v for k, v in params.items() if f"${k}" in body}
-        con.execute(body, used) if used else con.execute(body)
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -85,8 +54,9 @@ def open_connection(
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for package, name in SCHEMA_FILES:
-        con.execute(read_sql(package, name))
+    """Every package's sql/create_tables.sql, then every sql/create_views.sql."""
+    for script in schema_scripts():
+        con.execute(script)
 
 
 @contextmanager
@@ -114,3 +84,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """DuckDB TIMESTAMP columns hold naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def fingerprint_salt(con: duckdb.DuckDBPyConnection) -> str:
+    """Per-warehouse random salt, so fingerprints match across runs but not across installs."""
+    con.execute(
+        "INSERT INTO warehouse_settings VALUES ('fingerprint_salt', ?) ON CONFLICT DO NOTHING",
+        [secrets.token_hex(16)],
+    )
+    row = con.execute(
+        "SELECT value FROM warehouse_settings WHERE key = 'fingerprint_salt'"
+    ).fetchone()
+    assert row is not None
+    return str(row[0])

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.contacts.normalize import normalize_view
-from identity_pipeline.contacts.readers import (
+from identity_pipeline.landing.readers import (
     InputFileError,
     describe_columns,
     load_file,
@@ -16,6 +15,7 @@ from identity_pipeline.contacts.readers import (
     read_errors,
     sanitized,
 )
+from identity_pipeline.normalize.values import normalize_view
 
 OUTPUT_COLUMNS = ("value", "dii_type", "normalized", "uid2_hash", "id5_hash", "error")
 _DEFAULT_COLUMNS = {"email": ("email", "value"), "phone": ("phone", "value"), None: ("value",)}

@@ -1,9 +1,6 @@
--- Rebuild conversion days [$window_start, $window_end) from landed rows, one row per
--- conversion_id (the most recently loaded copy wins). Runs inside one transaction.
-DELETE FROM conversions
-WHERE day >= CAST($window_start AS DATE) AND day < CAST($window_end AS DATE);
-
-INSERT INTO conversions
+-- Conversion days [$window_start, $window_end) from landed rows, one row per
+-- conversion_id (the most recently loaded copy wins). Portable SELECT; compute.py replaces the
+-- window's rows with it in one transaction.
 SELECT day, conversion_id, ts, customer_id, uid2_hash, value, currency, source_file
 FROM (
     SELECT l.*, ROW_NUMBER() OVER (

@@ -13,7 +13,7 @@ from typing import Final
 
 import duckdb
 
-from identity_pipeline.warehouse import read_sql
+from identity_pipeline.warehouse import run_script
 
 PHONE_UNPARSEABLE: Final = "phone_unparseable"
 PHONE_INVALID: Final = "phone_invalid"
@@ -29,7 +29,7 @@ def _supported_regions() -> frozenset[str]:
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(read_sql("identity_pipeline.contacts", "create_normalize_macros.sql"))
+    run_script(con, "identity_pipeline.normalize", "create_normalize_macros.sql")
 
 
 def normalize_phone(value: str, region: str | None) -> tuple[str | None, str | None]:
@@ -151,7 +151,7 @@ def normalize_view(con: duckdb.DuckDBPyConnection, source: str, default_region: 
             FROM ip_norm_input;
             """
         )
-    con.execute(read_sql("identity_pipeline.contacts", "normalize_values.sql"))
+    run_script(con, "identity_pipeline.normalize", "create_normalized_view.sql")
     return "ip_norm_output"
 
 

@@ -1,16 +1,5 @@
 -- Opted-out identities that still hold an ID, per table. Must return zeros.
-WITH opted_out AS (
-    SELECT uid2_hash FROM optouts
-    UNION
-    SELECT uid2_hash FROM uid2_mapping WHERE status = 'optout'
-),
-opted_out_ids AS (
-    SELECT dii_id FROM dii WHERE uid2_hash IN (SELECT uid2_hash FROM opted_out)
-    UNION
-    SELECT dii_id FROM uid2_mapping WHERE status = 'optout'
-    UNION
-    SELECT dii_id FROM id5_mapping WHERE status = 'optout'
-)
+-- Who is opted out comes from the opted_out view (sql/create_views.sql).
 SELECT 'uid2_mapping' AS table_name, count(*) AS identities
 FROM uid2_mapping
 WHERE uid2_hash IN (SELECT uid2_hash FROM opted_out)
@@ -18,10 +7,10 @@ WHERE uid2_hash IN (SELECT uid2_hash FROM opted_out)
 UNION ALL
 SELECT 'id5_mapping', count(*)
 FROM id5_mapping
-WHERE (dii_id IN (SELECT dii_id FROM opted_out_ids)
+WHERE (dii_id IN (SELECT dii_id FROM opted_out)
        OR try(to_base64(unhex(id5_hash))) IN (SELECT uid2_hash FROM opted_out))
   AND (id5_uid IS NOT NULL OR previous_id5_uid IS NOT NULL)
 UNION ALL
 SELECT 'id5_uid_history', count(DISTINCT dii_id)
 FROM id5_uid_history
-WHERE dii_id IN (SELECT dii_id FROM opted_out_ids)
+WHERE dii_id IN (SELECT dii_id FROM opted_out)

@@ -1,9 +1,9 @@
-"""Stand-in for the UID2/ID5 mapping assets: what they would store after mapping every dii
-identity against the sandboxes daily from `history_from` to `now`.
+"""Test and benchmark aid: what the UID2/ID5 mapping assets would store after mapping every
+dii identity against the sandboxes daily from `history_from` to `now`, without HTTP.
 
-Used by the demo backfill and the benchmarks until the mapping work merges; it computes the
-answers with the sandboxes' own models instead of calling them over HTTP, and writes exactly
-the agreed mapping columns. Not part of the production path.
+Attribution tests and benchmarks use it to build months of mapping history in seconds; it
+computes the answers with the sandboxes' own models and writes the mapping tables' columns.
+Not part of the production path.
 """
 
 from __future__ import annotations

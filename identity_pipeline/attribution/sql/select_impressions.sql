@@ -1,9 +1,6 @@
--- Rebuild impression days [$window_start, $window_end) from landed rows, one row per
--- impression_id (the most recently loaded copy wins). Runs inside one transaction.
-DELETE FROM impressions
-WHERE day >= CAST($window_start AS DATE) AND day < CAST($window_end AS DATE);
-
-INSERT INTO impressions
+-- Impression days [$window_start, $window_end) from landed rows, one row per
+-- impression_id (the most recently loaded copy wins). Portable SELECT; compute.py replaces the
+-- window's rows with it in one transaction.
 SELECT day, impression_id, ts, campaign_id, id_type, id, cost, source_file
 FROM (
     SELECT l.*, ROW_NUMBER() OVER (

@@ -1,6 +1,6 @@
 -- Rebuild uid2_due_for_refresh. Params: $now (pipeline time, naive UTC), $version ('v3'|'v2'),
 -- $only_new (true: identities never sent before only, for runs a new contact file triggers).
--- Opted-out identities never appear: neither by mapping status nor by the optouts list.
+-- Opted-out identities (the opted_out view) never appear.
 CREATE OR REPLACE TABLE uid2_due_for_refresh AS
 SELECT
     d.dii_id,
@@ -17,7 +17,7 @@ SELECT
 FROM dii AS d
 LEFT JOIN uid2_mapping AS m ON m.dii_id = d.dii_id
 LEFT JOIN uid2_bucket_rotations AS r ON r.bucket_id = m.bucket_id
-WHERE NOT EXISTS (SELECT 1 FROM optouts AS o WHERE o.uid2_hash = d.uid2_hash)
+WHERE NOT EXISTS (SELECT 1 FROM opted_out AS o WHERE o.uid2_hash = d.uid2_hash)
   AND (NOT $only_new OR m.dii_id IS NULL)
   AND (
         m.dii_id IS NULL

@@ -1,4 +1,4 @@
--- Remove every ID held for the identities in temp table purge_targets(uid2_hash).
+-- Remove every ID held for the identities in relation purge_targets(uid2_hash).
 -- Idempotent; runs in the same transaction that records the opt-outs.
 UPDATE uid2_mapping
 SET status = 'optout', current_uid = NULL, previous_uid = NULL, refresh_from = NULL,

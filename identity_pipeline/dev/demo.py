@@ -12,38 +12,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from typing import Any
 
 from identity_pipeline import settings
-
-UID2_ENV = ("UID2_BASE_URL", "UID2_API_KEY", "UID2_SECRET_KEY")
-
-
-@contextmanager
-def _uid2_operator(console: Any) -> Iterator[str]:
-    """Real credentials if all are set, else a sandbox for the duration of the demo."""
-    if all(os.environ.get(name) for name in UID2_ENV):
-        yield f"UID2 operator {os.environ['UID2_BASE_URL']} (from the environment)"
-        return
-    from identity_pipeline.sandboxes.uid2 import UID2Sandbox
-
-    with UID2Sandbox() as sandbox:
-        saved = {name: os.environ.get(name) for name in UID2_ENV}
-        os.environ.update(
-            UID2_BASE_URL=sandbox.base_url,
-            UID2_API_KEY=sandbox.config.api_key,
-            UID2_SECRET_KEY=sandbox.config.secret,
-        )
-        try:
-            yield f"UID2 sandbox {sandbox.base_url} (no UID2 credentials set)"
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def _jobs() -> list[tuple[str, str]]:
@@ -64,11 +36,11 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from identity_pipeline.attribution.generate import generate_activity
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
-    from identity_pipeline.contacts.generate import generate_contacts
     from identity_pipeline.definitions import defs
-    from identity_pipeline.id5.service import id5_service
+    from identity_pipeline.dev.generate_activity import generate_activity
+    from identity_pipeline.dev.generate_contacts import generate_contacts
+    from identity_pipeline.dev.services import id5_service, uid2_service
 
     console = Console()
     landing = settings.landing_path()
@@ -81,7 +53,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
         instance = stack.enter_context(
             DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
         )
-        console.print(f"using {stack.enter_context(_uid2_operator(console))}")
+        console.print(f"using {stack.enter_context(uid2_service())}")
         console.print(f"using {stack.enter_context(id5_service())}")
         progress = stack.enter_context(
             Progress(

@@ -1,6 +1,6 @@
 -- Sample impressions: $per_day per day for $days days from $start. $known_pct of them reach
 -- one of our $customers customers (gen_identities), the rest strangers. Which ad id a known
--- impression carries is filled in afterwards from the sandboxes (generate.py).
+-- impression carries is filled in afterwards from the sandboxes (generate_activity.py).
 -- Randomness is md5 of (seed, day, slot): the same on every machine.
 CREATE OR REPLACE TEMP TABLE gen_impressions AS
 WITH slots AS (

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from uid2_client.input_util import normalize_and_hash_email, normalize_and_hash_phone
 
-from identity_pipeline.contacts.normalize import normalize_phone, normalize_table
+from identity_pipeline.normalize.values import normalize_phone, normalize_table
 
 # From the SDK's own tests (PROTOCOLS.md section 4).
 EMAIL_VECTORS = [

@@ -6,7 +6,6 @@ module is rebuilt from the file name, a line number and a reason code instead.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,14 +48,6 @@ class LoadedFile:
     columns: tuple[str, ...]
     row_count: int
     reject_count: int
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def describe_columns(columns: list[str]) -> str:
@@ -210,3 +201,22 @@ def _drop_csv_scratch(con: duckdb.DuckDBPyConnection) -> None:
         "DROP TABLE IF EXISTS ip_csv_raw; DROP TABLE IF EXISTS ip_csv_reject_errors; "
         "DROP TABLE IF EXISTS ip_csv_reject_scans"
     )
+
+
+def require_columns(
+    path: Path,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    any_of: tuple[str, ...] = (),
+) -> None:
+    """InputFileError naming what is missing (and what was found) unless `columns` has every
+    `required` column and, when `any_of` is given, at least one of those."""
+    missing = [c for c in required if c not in columns]
+    if any_of and not any(c in columns for c in any_of):
+        missing.append(" or ".join(any_of))
+    if missing:
+        raise InputFileError(
+            path,
+            f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
+            f"{delimiter_hint(list(columns))}",
+        )

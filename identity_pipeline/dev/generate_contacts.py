@@ -1,6 +1,6 @@
 """Deterministic, messy sample CRM exports for demos, tests and benchmarks.
 
-Rows are produced by DuckDB SQL (sql/generate_contacts.sql) and streamed to disk one file at
+Rows are produced by DuckDB SQL (sql/select_generated_contacts.sql) and streamed to disk one file at
 a time with COPY, so 10M rows need no more memory than one file's worth of sorting.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from identity_pipeline.warehouse import read_sql
+from identity_pipeline.warehouse import execute, select_sql
 
 DEFAULT_SEED = 42
 DEFAULT_ROWS_PER_FILE = 1_000_000
@@ -35,7 +35,7 @@ def generate_contacts(
     target.mkdir(parents=True, exist_ok=True)
     per_file = max(1, min(rows_per_file, (rows + 1) // 2))
     people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
-    query = read_sql("identity_pipeline.contacts", "generate_contacts.sql").strip().rstrip(";")
+    query = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
     paths: list[Path] = []
     con = duckdb.connect()
     try:
@@ -46,7 +46,8 @@ def generate_contacts(
             path = target / f"contacts_seed{seed}_{index:04d}.{suffix}"
             options = "FORMAT csv, HEADER true" if suffix == "csv" else "FORMAT parquet"
             tmp = path.with_name(f".{path.name}.partial")
-            con.execute(
+            execute(
+                con,
                 f"COPY ({query}) TO '{_sql_literal(tmp)}' ({options})",
                 {"seed": str(seed), "start": start, "stop": stop, "people": people},
             )

@@ -1,7 +1,7 @@
 -- Store one answered batch inside the caller's transaction. Input: registered relation
 -- uid2_answer, one row per identifier sent: dii_id, uid2_hash, dii_type, source_seen_at and
 -- the operator's answer u (current), p (previous), r (refresh_from, Unix s), e (error),
--- b (bucket). Params: $now, $requests. An opt-out clears both UID2s and joins optouts.
+-- b (bucket). Params: $now, $requests. An opt-out clears both UID2s (optouts.store lists it).
 INSERT INTO uid2_mapping AS m
 SELECT
     a.dii_id, a.uid2_hash, a.dii_type,

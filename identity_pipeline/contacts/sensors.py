@@ -1,18 +1,15 @@
 """New or changed contact files → ingest them and map the identities they bring."""
 
 from dagster import (
-    RunConfig,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     sensor,
 )
 
-from identity_pipeline.id5.assets import ID5DueConfig
 from identity_pipeline.landing.watch import changed_files, run_key
 from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
-from identity_pipeline.uid2.assets import UID2DueConfig
 
 
 @sensor(
@@ -31,12 +28,13 @@ def contact_files_sensor(context: SensorEvaluationContext, landing: LandingArea)
         run_requests=[
             RunRequest(
                 run_key=run_key("contacts", cursor),
-                run_config=RunConfig(
-                    ops={
-                        "uid2_due_for_refresh": UID2DueConfig(only_new=True),
-                        "id5_due_for_refresh": ID5DueConfig(only_new=True),
+                # Config of uid2/id5 *_due_for_refresh (UID2DueConfig, ID5DueConfig), by name.
+                run_config={
+                    "ops": {
+                        "uid2_due_for_refresh": {"config": {"only_new": True}},
+                        "id5_due_for_refresh": {"config": {"only_new": True}},
                     }
-                ),
+                },
                 tags={"identity_pipeline/trigger": "contact_files"},
             )
         ],

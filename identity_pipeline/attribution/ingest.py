@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import file_checksum, list_landed_files
+from identity_pipeline.landing.files import FileReport, changed_since
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import run_script, transaction
 
@@ -65,12 +65,7 @@ CONVERSIONS = LandingKind(
 
 
 @dataclass
-class LandingReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
+class LandingReport(FileReport):
     rows_rejected: int = 0
     days_touched: set[date] = field(default_factory=set)
     """Days whose landed rows changed in this call (new rows, or rows of a replaced version)."""
@@ -178,13 +173,8 @@ def ingest_landed_files(
             "SELECT file_path, checksum FROM attribution_files WHERE kind = ?", [kind.name]
         ).fetchall()
     )
-    for path in list_landed_files(directory):
-        report.files_seen += 1
-        rel = path.relative_to(directory).as_posix()
-        checksum, size = file_checksum(path), path.stat().st_size
-        if known.get(rel) == checksum:
-            report.files_unchanged += 1
-            continue
+    for file in changed_since(directory, known, report):
+        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
         try:
             loaded = load_file(con, path, "attr_file", "attr_file_rejects")
             require_columns(path, loaded.columns, kind.required, kind.any_of)

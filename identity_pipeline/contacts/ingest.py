@@ -7,13 +7,13 @@ version of a file keeps the rows of the last good version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import file_checksum, list_landed_files
+from identity_pipeline.landing.files import FileReport, changed_since
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import fingerprint_salt, transaction
 
@@ -23,12 +23,7 @@ OPTIONAL_COLUMNS = ("country", "updated_at")
 
 
 @dataclass
-class IngestReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[tuple[str, str]] = field(default_factory=list)
-    rows_loaded: int = 0
+class IngestReport(FileReport):
     rows_rejected: int = 0
 
 
@@ -101,21 +96,14 @@ def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> 
     report = IngestReport()
     known = dict(con.execute("SELECT file_path, checksum FROM contact_files").fetchall())
     salt = fingerprint_salt(con)
-    for path in list_landed_files(contacts_dir):
-        report.files_seen += 1
-        rel = path.relative_to(contacts_dir).as_posix()
-        checksum = file_checksum(path)
-        size = path.stat().st_size
-        if known.get(rel) == checksum:
-            report.files_unchanged += 1
-            continue
+    for file in changed_since(contacts_dir, known, report):
+        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
         try:
             loaded = load_file(con, path, "ip_file", "ip_file_rejects")
             require_columns(path, loaded.columns, REQUIRED_COLUMNS, IDENTIFIER_COLUMNS)
         except InputFileError as error:
-            message = f"{rel}: {error.reason}"
             _record_failure(con, rel, checksum, size, error.reason)
-            report.files_failed.append((rel, message))
+            report.files_failed.append(f"{rel}: {error.reason}")
             continue
         _swap_in(
             con,

@@ -7,7 +7,6 @@ in flight at a time (ID5 gives no parallelism guidance; the `id5_api` pool allow
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.mapping.batches import (
     Batch,
     BatchReport,
+    Log,
     PendingBatches,
     RetryHook,
     map_batches,
@@ -28,14 +28,7 @@ from identity_pipeline.mapping.retry import CallStats
 from identity_pipeline.normalize.values import install_macros
 from identity_pipeline.warehouse import naive_utc, run_script
 
-Log = Callable[[str], None]
 SQL = "identity_pipeline.id5"
-
-PENDING = PendingBatches(
-    table="id5_pending",
-    columns="dii_id, id5_hash, known_uid, country_alpha2, last_seen_at AS source_seen_at",
-    order_by="pos",
-)
 
 
 @dataclass
@@ -91,12 +84,8 @@ def map_due_identities(
     con: duckdb.DuckDBPyConnection, client: ID5Client, now: datetime, log: Log
 ) -> MappingReport:
     """Map every pending due email; each answered batch commits before the run moves on."""
-    started = time.perf_counter()
     report = MappingReport()
     stored_at = naive_utc(now)
-    _, total = PENDING.plan(
-        con, SQL, "create_id5_pending.sql", {"size": client.effective_batch_size}
-    )
 
     def count_rotated() -> int:
         row = con.execute(
@@ -106,27 +95,22 @@ def map_due_identities(
         return int(row[0][0])
 
     def store(batch: Batch, answer: pa.Table, requests: int) -> None:
-        combined = batch.rows.select(["dii_id", "id5_hash", "source_seen_at"])
+        sent = batch.rows.select(["dii_id", "id5_hash", "source_seen_at"])
         for name in ("uid", "country_alpha2", "error_code"):
-            combined = combined.append_column(name, answer.column(name))
+            sent = sent.append_column(name, answer.column(name))
+        params = {"now": stored_at, "requests": requests}
         report.rotated += store_answer(
-            con,
-            "id5_answer",
-            combined,
-            SQL,
-            "merge_into_id5_mapping.sql",
-            {"now": stored_at, "requests": requests},
-            before=count_rotated,
+            con, "id5_answer", sent, SQL, "merge_into_id5_mapping.sql", params, before=count_rotated
         )
-        mapped = batch.size - answer.column("uid").null_count
-        report.mapped += mapped
-        report.errors += batch.size - mapped
+        report.errors += answer.column("uid").null_count
+        report.mapped += batch.size - answer.column("uid").null_count
 
+    columns = "dii_id, id5_hash, known_uid, country_alpha2, last_seen_at AS source_seen_at"
     map_batches(
         con,
-        PENDING,
-        total,
         report,
+        PendingBatches("id5_pending", columns, "pos"),
+        (SQL, "create_id5_pending.sql", {"size": client.effective_batch_size}),
         service="ID5",
         unit="users",
         parallel=1,
@@ -134,5 +118,4 @@ def map_due_identities(
         store=store,
         log=log,
     )
-    report.wall_seconds = time.perf_counter() - started
     return report

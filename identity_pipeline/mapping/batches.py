@@ -101,9 +101,9 @@ Answered = tuple[Batch, pa.Table, CallStats]
 
 def map_batches(
     con: duckdb.DuckDBPyConnection,
-    pending: PendingBatches,
-    total: int,
     report: BatchReport,
+    pending: PendingBatches,
+    plan: tuple[str, str, Params],
     *,
     service: str,
     unit: str,
@@ -111,12 +111,16 @@ def map_batches(
     call: Call,
     store: Store,
     log: Log,
+    finish: Callable[[], None] | None = None,
 ) -> None:
-    """Send batches 1..total, at most `parallel` in flight, storing each answer as it returns.
+    """Cut the due rows into batches with `plan` (package, script, params), send them, at most
+    `parallel` in flight, storing each answer as it returns; then `finish`. Fills `report`.
 
     `service` and `unit` name a batch in logs and errors ("UID2 batch 3/20 (5000 identities)");
     they never carry DII. With parallel=1 the service never sees two requests at once.
     """
+    started = time.perf_counter()
+    _, total = pending.plan(con, *plan)
     # Checkpoint once when the connection closes, not in the middle of a batch's commit.
     con.execute("SET checkpoint_threshold = '1GB'")
 
@@ -161,6 +165,9 @@ def map_batches(
                 future.cancel()
             raise
     pending.drop(con)
+    if finish is not None:
+        finish()
+    report.wall_seconds = time.perf_counter() - started
 
 
 def store_answer(

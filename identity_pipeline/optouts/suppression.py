@@ -8,13 +8,13 @@ back; unusable values go to optout_rejects with a salted fingerprint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import file_checksum, list_landed_files
+from identity_pipeline.landing.files import FileReport, changed_since
 from identity_pipeline.landing.readers import (
     InputFileError,
     delimiter_hint,
@@ -30,12 +30,7 @@ HASH_COLUMNS = ("uid2_hash", "email_hash", "phone_hash")
 
 
 @dataclass
-class SuppressionReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
+class SuppressionReport(FileReport):
     new_optouts: int = 0
     values_rejected: int = 0
 
@@ -76,13 +71,8 @@ def load_suppression_files(
     report = SuppressionReport()
     known = dict(con.execute("SELECT file_path, checksum FROM optout_files").fetchall())
     salt = fingerprint_salt(con)
-    for path in list_landed_files(optouts_dir):
-        report.files_seen += 1
-        rel = path.relative_to(optouts_dir).as_posix()
-        checksum = file_checksum(path)
-        if known.get(rel) == checksum:
-            report.files_unchanged += 1
-            continue
+    for file in changed_since(optouts_dir, known, report):
+        path, rel, checksum = file.path, file.rel, file.checksum
         try:
             loaded = load_file(con, path, "op_file", "op_file_rejects")
             if not any(c in loaded.columns for c in RAW_COLUMNS + HASH_COLUMNS):

@@ -7,7 +7,6 @@ Opt-outs in an answer are recorded through `optouts.store` in the batch's own tr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ import pyarrow.compute as pc
 from identity_pipeline.mapping.batches import (
     Batch,
     BatchReport,
+    Log,
     PendingBatches,
     RetryHook,
     map_batches,
@@ -29,14 +29,7 @@ from identity_pipeline.optouts.store import UID2_API, listed_hashes, purge, reco
 from identity_pipeline.uid2.client import UID2Client
 from identity_pipeline.warehouse import naive_utc, run_script, transaction
 
-Log = Callable[[str], None]
 SQL = "identity_pipeline.uid2"
-
-PENDING = PendingBatches(
-    table="uid2_pending",
-    columns="dii_id, uid2_hash, dii_type, last_seen_at AS source_seen_at",
-    order_by="dii_type, pos",  # emails, then phones: the order the answer comes back in
-)
 
 
 @dataclass
@@ -140,16 +133,8 @@ def map_due_identities(
     con: duckdb.DuckDBPyConnection, client: UID2Client, now: datetime, log: Log
 ) -> MappingReport:
     """Map every pending due identity; each answered batch commits before the run moves on."""
-    started = time.perf_counter()
     report = MappingReport()
-    version = client.version
     stored_at = naive_utc(now)
-    _, total = PENDING.plan(
-        con,
-        SQL,
-        "create_uid2_pending.sql",
-        {"size": client.effective_batch_size, "one_type": version == "v2"},
-    )
 
     def store(batch: Batch, answer: pa.Table, requests: int) -> None:
         combined = batch.rows
@@ -165,37 +150,39 @@ def map_due_identities(
             if opted_out.num_rows:
                 record_optouts(con, opted_out, source=UID2_API, now=stored_at)
 
+        params = {"now": stored_at, "requests": requests}
         store_answer(
-            con,
-            "uid2_answer",
-            combined,
-            SQL,
-            "merge_into_uid2_mapping.sql",
-            {"now": stored_at, "requests": requests},
-            after=record,
+            con, "uid2_answer", combined, SQL, "merge_into_uid2_mapping.sql", params, after=record
         )
         mapped = batch.size - answer.column("u").null_count
         report.mapped += mapped
         report.opted_out += opted_out.num_rows
         report.invalid += batch.size - mapped - opted_out.num_rows
 
-    # At most `parallel` requests are in flight; with 1 (the default) the operator never sees
-    # two at once.
+    def purge_other_ids() -> None:
+        # UID2 rows were cleared batch by batch; IDs other services gave them go now.
+        if report.opted_out:
+            with transaction(con):
+                purge(con, listed_hashes(con, source=UID2_API))
+
+    # v2 sends one identity type per request; emails, then phones is the answer's order.
+    pending = PendingBatches(
+        "uid2_pending",
+        "dii_id, uid2_hash, dii_type, last_seen_at AS source_seen_at",
+        "dii_type, pos",
+    )
+    sizes = {"size": client.effective_batch_size, "one_type": client.version == "v2"}
     map_batches(
         con,
-        PENDING,
-        total,
         report,
+        pending,
+        (SQL, "create_uid2_pending.sql", sizes),
         service="UID2",
         unit="identities",
-        parallel=client.parallel_requests,
-        call=_caller(client, version),
+        parallel=client.parallel_requests,  # 1, the default: one request at a time
+        call=_caller(client, client.version),
         store=store,
         log=log,
+        finish=purge_other_ids,
     )
-    if report.opted_out:
-        # UID2 rows were cleared batch by batch; IDs other services gave them go now.
-        with transaction(con):
-            purge(con, listed_hashes(con, source=UID2_API))
-    report.wall_seconds = time.perf_counter() - started
     return report

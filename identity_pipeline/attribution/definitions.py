@@ -14,7 +14,7 @@ from dagster import (
 from identity_pipeline import settings
 from identity_pipeline.attribution.assets import GROUP, build_attribution_assets, daily_partitions
 from identity_pipeline.attribution.sensors import build_landing_sensor
-from identity_pipeline.operations.status import schedule_status
+from identity_pipeline.automation import schedule_status
 
 attribution_days = daily_partitions(settings.attribution_start_date())
 lookback_days = settings.attribution_lookback_days()

@@ -23,8 +23,8 @@ from dagster import (
 )
 
 from identity_pipeline.attribution.ingest import file_days
+from identity_pipeline.automation import sensor_status
 from identity_pipeline.landing.watch import run_key, settled_files
-from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"

@@ -14,9 +14,9 @@ from dagster import (
     sensor,
 )
 
+from identity_pipeline.automation import sensor_status
 from identity_pipeline.landing.files import FileReport
 from identity_pipeline.landing.watch import changed_files, run_key
-from identity_pipeline.operations.status import sensor_status
 from identity_pipeline.resources import LandingArea
 
 

@@ -3,7 +3,7 @@
 from dagster import AssetSelection, ScheduleDefinition, define_asset_job
 
 from identity_pipeline import settings
-from identity_pipeline.operations.status import schedule_status
+from identity_pipeline.automation import schedule_status
 
 refresh_mappings_job = define_asset_job(
     "refresh_mappings",

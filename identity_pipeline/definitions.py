@@ -1,21 +1,31 @@
-"""Assembles the Dagster definitions: each domain's own, merged; no logic lives here."""
+"""Assembles the Dagster definitions: each domain's own, merged; no logic lives here.
+
+Only `defs` is a Definitions object at module scope (Dagster loads the module and wants one),
+so the domains come in as modules.
+"""
 
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from identity_pipeline.attribution.definitions import defs as attribution
-from identity_pipeline.contacts.definitions import defs as contacts
-from identity_pipeline.id5.definitions import defs as id5
-from identity_pipeline.operations.definitions import defs as operations
-from identity_pipeline.optouts.definitions import defs as optouts
+from identity_pipeline.attribution import definitions as attribution
+from identity_pipeline.contacts import definitions as contacts
+from identity_pipeline.id5 import definitions as id5
+from identity_pipeline.operations import definitions as operations
+from identity_pipeline.optouts import definitions as optouts
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
-from identity_pipeline.uid2.definitions import defs as uid2
+from identity_pipeline.uid2 import definitions as uid2
 
-shared = Definitions(
-    resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea()},
-    # One process per run: DuckDB allows a single writing process per file.
-    executor=in_process_executor,
+defs = Definitions.merge(
+    Definitions(
+        resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea()},
+        # One process per run: DuckDB allows a single writing process per file.
+        executor=in_process_executor,
+    ),
+    contacts.defs,
+    optouts.defs,
+    uid2.defs,
+    id5.defs,
+    attribution.defs,
+    operations.defs,
 )
-
-defs = Definitions.merge(shared, contacts, optouts, uid2, id5, attribution, operations)

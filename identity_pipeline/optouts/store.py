@@ -20,26 +20,20 @@ SUPPRESSION_FILE = "suppression_file"
 
 def record_optouts(
     con: duckdb.DuckDBPyConnection,
-    identities: pa.Table | str,
+    identities: pa.Table,
     *,
     source: str,
     now: datetime,
     source_file: str | None = None,
 ) -> None:
-    """Add `identities` (columns uid2_hash, dii_type; an Arrow table or a relation's name) to
-    the permanent list. Runs inside the caller's transaction; a listed hash stays as it was."""
-    if isinstance(identities, str):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW new_optouts AS SELECT * FROM {identities}")
-    else:
-        con.register("new_optouts", identities)
+    """Add `identities` (columns uid2_hash, dii_type) to the permanent list. Runs inside the
+    caller's transaction; a hash already listed stays as it was."""
+    con.register("new_optouts", identities)
     try:
         params = {"source": source, "source_file": source_file, "now": now}
         run_script(con, SQL_PACKAGE, "insert_optouts.sql", params)
     finally:
-        if isinstance(identities, str):
-            con.execute("DROP VIEW IF EXISTS new_optouts")
-        else:
-            con.unregister("new_optouts")
+        con.unregister("new_optouts")
 
 
 def listed_hashes(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pa.Table:

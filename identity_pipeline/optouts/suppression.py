@@ -99,7 +99,9 @@ def load_suppression_files(
             before = _count(con, "SELECT count(*) FROM optouts")
             record_optouts(
                 con,
-                "op_values WHERE error IS NULL",
+                con.sql(
+                    "SELECT uid2_hash, dii_type FROM op_values WHERE error IS NULL"
+                ).to_arrow_table(),
                 source=SUPPRESSION_FILE,
                 now=now,
                 source_file=rel,
@@ -144,5 +146,5 @@ def load_suppression_files(
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql, params or []).fetchall()  # fetched whole: the result is closed
+    return int(rows[0][0]) if rows else 0

@@ -4,7 +4,7 @@ No Dagster here, and no domain: every package uses this, and this imports none o
 
     connect(path)                       a connection with every package's schema in place
     transaction(con)                    BEGIN/COMMIT, ROLLBACK on error
-    load_sql(package, name)             the text of package/sql/name
+    read_sql(package, name)             the text of package/sql/name
     run_script(con, package, name, p)   run a .sql file statement by statement, `$name` params
     run_select(con, package, name, p)   run a portable select_*.sql; fetch from the result
     select_sql(package, name)           a select_*.sql as text, to embed in INSERT/CREATE
@@ -24,7 +24,7 @@ from identity_pipeline.warehouse.sqlfiles import (
     Params,
     execute,
     execute_script,
-    load_sql,
+    read_sql,
     run_script,
     run_select,
     schema_scripts,
@@ -39,9 +39,9 @@ __all__ = [
     "execute",
     "execute_script",
     "fingerprint_salt",
-    "load_sql",
     "naive_utc",
     "open_connection",
+    "read_sql",
     "run_script",
     "run_select",
     "schema_scripts",

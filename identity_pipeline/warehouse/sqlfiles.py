@@ -29,7 +29,7 @@ _PARAM = re.compile(r"\$(\w+)")
 
 
 @cache
-def load_sql(package: str, name: str) -> str:
+def read_sql(package: str, name: str) -> str:
     """The text of `name` in `package`'s sql/ folder, e.g. ("identity_pipeline.uid2", ...)."""
     return files(package).joinpath("sql", name).read_text(encoding="utf-8")
 
@@ -39,7 +39,7 @@ def select_sql(package: str, name: str) -> str:
     (`INSERT INTO t BY NAME {select}`, `CREATE TEMP TABLE t AS {select}`)."""
     if not name.startswith("select_"):
         raise ValueError(f"{name}: only select_*.sql files are portable SELECTs")
-    return load_sql(package, name).strip().rstrip(";")
+    return read_sql(package, name).strip().rstrip(";")
 
 
 def bound(sql: str, params: Params | None) -> dict[str, object]:
@@ -75,7 +75,7 @@ def run_script(
     con: duckdb.DuckDBPyConnection, package: str, name: str, params: Params | None = None
 ) -> None:
     """Run a package's .sql file (any verb), statement by statement."""
-    execute_script(con, load_sql(package, name), params)
+    execute_script(con, read_sql(package, name), params)
 
 
 def run_select(

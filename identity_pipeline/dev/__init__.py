@@ -1,1 +1,3 @@
-"""Development helpers: generators of realistic sample data for demos, tests and benchmarks."""
+"""Development aids, apart from the production path: the demo, sample-data generators and a
+test-only mapping writer. Nothing under identity_pipeline/ outside dev/ imports it (the CLI's
+demo and generate commands reach it lazily)."""

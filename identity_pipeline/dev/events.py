@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from identity_pipeline.warehouse import read_sql
+from identity_pipeline.warehouse import select_sql
 
 DEFAULT_SEED = 42
 DEFAULT_EVENTS_PER_FILE = 1_000_000
@@ -42,7 +42,7 @@ class GeneratedEvents:
 
 def events_query() -> str:
     """The generator's SELECT, with parameters $seed, $start, $stop and $people."""
-    return read_sql("identity_pipeline.dev", "select_generated_events.sql").strip().rstrip(";")
+    return select_sql("identity_pipeline.dev", "select_generated_events.sql")
 
 
 def event_params(seed: int, start: int, stop: int, people: int) -> dict[str, object]:

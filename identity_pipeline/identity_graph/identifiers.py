@@ -1,6 +1,6 @@
 """Typed identifiers of events, their links and their hubs.
 
-Emails and phones go through `contacts.normalize.normalize_table`, the code path of the
+Emails and phones go through `normalize.values.normalize_table`, the code path of the
 contacts `dii`, and are kept only as its UID2 hash. Every identifier is numbered by a hash of
 (type, value). Each event links its identifiers pairwise (`identity_links`); an identifier
 that matches a blocked pattern or links more than its type's limit of another type is a hub
@@ -13,9 +13,9 @@ from datetime import datetime
 
 import duckdb
 
-from identity_pipeline.contacts.normalize import normalize_table
 from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 from identity_pipeline.identity_graph.sql_files import count, materialize, run
+from identity_pipeline.normalize.values import normalize_table
 
 EVENT_COLUMNS = (
     "event_id",

@@ -64,7 +64,7 @@ class StitchReport:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run(con, "create_identity_graph_tables.sql")
+    run(con, "create_tables.sql")
 
 
 def stitch_events(

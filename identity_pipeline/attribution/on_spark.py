@@ -1,0 +1,94 @@
+"""Attribution on the Spark engine: the same portable SELECTs as compute.py, run by Spark.
+
+The caller registers the inputs (dii, customer_dii, uid2_mapping, id5_mapping,
+id5_uid_history, optouts, impressions, conversions) as views on the engine first, from one
+published snapshot. Outputs are day-partitioned Parquet tables in the lake; re-running a day
+range replaces exactly those days. Only the narrow operations differ from DuckDB (see
+identity_pipeline.engine.spark); the SQL is the files compute.py runs.
+"""
+
+from __future__ import annotations
+
+from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, DayWindow, select_sql
+from identity_pipeline.engine.schema import spark_columns
+from identity_pipeline.engine.spark import SparkEngine
+
+INPUT_TABLES = (
+    "dii",
+    "customer_dii",
+    "uid2_mapping",
+    "id5_mapping",
+    "id5_uid_history",
+    "optouts",
+    "impressions",
+    "conversions",
+)
+"""What attribution reads; every one must be registered before a run."""
+
+LOOKUP = "attr_id_lookup"
+
+
+def build_id_lookup(engine: SparkEngine, impression_days: DayWindow) -> int:
+    """Cached view attr_id_lookup for the ids in those impression days; returns its size."""
+    params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
+    return engine.build_cached_lookup(LOOKUP, select_sql("select_id_lookup.sql"), params)
+
+
+def attribute_conversions(
+    engine: SparkEngine, window: DayWindow, lookback_days: int = DEFAULT_LOOKBACK_DAYS
+) -> int:
+    """Replace the window's days of the lake's attributed_conversions; returns its rows."""
+    if lookback_days < 0:
+        raise ValueError("lookback_days cannot be negative")
+    impression_days = window.widened(lookback_days)
+    build_id_lookup(engine, impression_days)
+    try:
+        frame = engine.select(
+            select_sql("select_attributed_conversions.sql"),
+            {
+                "window_start": window.start,
+                "window_end": window.end,
+                "impressions_from": impression_days.start,
+                "lookback_days": lookback_days,
+            },
+        )
+        per_day = engine.replace_days(
+            "attributed_conversions",
+            frame,
+            window.start,
+            window.end,
+            spark_columns("attributed_conversions"),
+        )
+    finally:
+        engine.drop_lookup(LOOKUP)
+    return sum(per_day.values())
+
+
+def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
+    """Replace the window's days of the lake's campaign_attribution; returns its rows.
+
+    Reads the lake's attributed_conversions, so run attribute_conversions for the window first.
+    """
+    engine.register_table("attributed_conversions", spark_columns("attributed_conversions"))
+    build_id_lookup(engine, window)
+    try:
+        frame = engine.select(
+            select_sql("select_campaign_attribution.sql"),
+            {"window_start": window.start, "window_end": window.end},
+        )
+        per_day = engine.replace_days(
+            "campaign_attribution",
+            frame,
+            window.start,
+            window.end,
+            spark_columns("campaign_attribution"),
+        )
+    finally:
+        engine.drop_lookup(LOOKUP)
+    return sum(per_day.values())
+
+
+def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
+    """Every input table from one snapshot version (<snapshot_uri>/<table>.parquet)."""
+    for table in INPUT_TABLES:
+        engine.register_input(table, f"{snapshot_uri}/{table}.parquet", spark_columns(table))

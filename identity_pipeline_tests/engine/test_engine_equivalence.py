@@ -9,9 +9,11 @@ day=YYYY-MM-DD Parquet folders and compared row for row with DuckDB's tables.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -104,8 +106,20 @@ def run_on_spark(
         str(LOOKBACK),
         str(out),
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+    # Its own process group: a classic driver's JVM goes with it even if the run hangs.
+    log = out.with_suffix(".log")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        child = subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        returncode = child.wait(timeout=900)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    assert returncode == 0, log.read_text(errors="replace")[-6000:]
     report: dict[str, Any] = json.loads((out / "run.json").read_text())
     print(f"spark run: {json.dumps(report)}")
     return report

@@ -32,7 +32,8 @@ SCRIPT = textwrap.dedent(
     assert result.success and result.output_for_node("untouched") is False
 
     # Used in a run: started on first use, stopped when the run's resources are torn down.
-    result = materialize([counted], resources={"spark": SparkResource(master="local[1]", conf=conf)})
+    ours = SparkResource(master="local[1]", conf=conf)
+    result = materialize([counted], resources={"spark": ours})
     assert result.success and result.output_for_node("counted") == 5
     assert SparkSession.getActiveSession() is None
 

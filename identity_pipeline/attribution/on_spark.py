@@ -1,10 +1,10 @@
 """Attribution on the Spark engine: the same portable SELECTs as compute.py, run by Spark.
 
-The caller registers the inputs (dii, customer_dii, uid2_mapping, id5_mapping,
-id5_uid_history, optouts, impressions, conversions) as views on the engine first, from one
-published snapshot. Outputs are day-partitioned Parquet tables in the lake; re-running a day
-range replaces exactly those days. Only the narrow operations differ from DuckDB (see
-identity_pipeline.engine.spark); the SQL is the files compute.py runs.
+The caller registers the inputs first (register_inputs): the identity tables from one
+published snapshot, impressions and conversions from the lake's day partitions. Outputs are
+day-partitioned Parquet tables in the lake; re-running a day range replaces exactly those
+days. Only the narrow operations differ from DuckDB (see identity_pipeline.engine.spark); the
+SQL is the files compute.py runs.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, DayWind
 from identity_pipeline.engine.schema import spark_columns
 from identity_pipeline.engine.spark import SparkEngine
 
-INPUT_TABLES = (
+SNAPSHOT_TABLES = (
     "dii",
     "customer_dii",
     "uid2_mapping",
     "id5_mapping",
     "id5_uid_history",
     "optouts",
-    "impressions",
-    "conversions",
 )
-"""What attribution reads; every one must be registered before a run."""
+"""What attribution reads from one published snapshot (engine.lake.publish_snapshot)."""
+LAKE_TABLES = ("impressions", "conversions")
+"""What attribution reads from the lake's day partitions (engine.lake.publish_days)."""
 
 LOOKUP = "attr_id_lookup"
 
@@ -89,6 +89,9 @@ def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
 
 
 def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
-    """Every input table from one snapshot version (<snapshot_uri>/<table>.parquet)."""
-    for table in INPUT_TABLES:
+    """Identity tables from one snapshot version (<snapshot_uri>/<table>.parquet), and
+    impressions and conversions from the lake's day partitions."""
+    for table in SNAPSHOT_TABLES:
         engine.register_input(table, f"{snapshot_uri}/{table}.parquet", spark_columns(table))
+    for table in LAKE_TABLES:
+        engine.register_table(table, spark_columns(table))

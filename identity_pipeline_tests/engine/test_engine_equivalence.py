@@ -30,8 +30,8 @@ from identity_pipeline.attribution.compute import (
     build_id_lookup,
     summarize_campaigns,
 )
+from identity_pipeline.engine.lake import latest_snapshot, publish_days, publish_snapshot
 from identity_pipeline.engine.schema import spark_type
-from identity_pipeline.engine.snapshot import latest_snapshot, publish_snapshot
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.engine.generated import (
     DAYS,
@@ -164,9 +164,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def publish(db: Path, lake: Path) -> str:
+def publish(db: Path, lake: Path, window: DayWindow) -> str:
+    """Identity tables as a new snapshot version; the window's days of impressions (from
+    the lookback before it) and conversions to the lake. Returns the snapshot's URI."""
     with connect(db) as con:
-        publish_snapshot(con, lake, SNAPSHOT, on_spark.INPUT_TABLES)
+        impression_days = window.widened(LOOKBACK)
+        publish_days(con, lake, "impressions", impression_days.start, impression_days.end)
+        publish_days(con, lake, "conversions", window.start, window.end)
+        publish_snapshot(con, lake, SNAPSHOT, on_spark.SNAPSHOT_TABLES)
     return latest_snapshot(str(lake), SNAPSHOT)
 
 
@@ -174,7 +179,7 @@ def test_standalone_cluster_gives_duckdbs_rows_and_both_workers_run_tasks(
     world: Path, spark_cluster: StandaloneCluster, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
-    snapshot = publish(world / "identity.duckdb", lake)
+    snapshot = publish(world / "identity.duckdb", lake, WINDOW)
     conf = {
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
@@ -223,7 +228,7 @@ def test_spark_connect_gives_duckdbs_rows_and_reruns_replace_exactly_their_days(
     shutil.copy(world / "identity.duckdb", db)
     lake = tmp_path / "lake"
     env = {"SPARK_REMOTE": spark_connect.url, "IDENTITY_PIPELINE_LAKE": str(lake)}
-    report = run_on_spark(env, publish(db, lake), WINDOW, tmp_path / "out")
+    report = run_on_spark(env, publish(db, lake, WINDOW), WINDOW, tmp_path / "out")
     assert report["connect"]
     assert_same_outputs(db, lake, tmp_path / "out", report)
 
@@ -239,7 +244,7 @@ def test_spark_connect_gives_duckdbs_rows_and_reruns_replace_exactly_their_days(
         )
     attribute_on_duckdb(db, changed)
     first_snapshot = latest_snapshot(str(lake), SNAPSHOT)
-    second_snapshot = publish(db, lake)
+    second_snapshot = publish(db, lake, changed)
     assert second_snapshot != first_snapshot
     rerun = run_on_spark(env, second_snapshot, changed, tmp_path / "rerun")
     assert rerun["attributed_rows"] > 0

@@ -1,9 +1,10 @@
 """What DuckDB publishes to the lake for Spark: versioned snapshots and day partitions.
 
 Snapshots (tables without days: identities, mappings, opt-outs): a snapshot is a folder
-<lake>/_snapshots/<name>/<version>/ holding <table>.parquet for each table. It is written under a hidden temporary name and renamed into place when complete;
-only then is <name>/LATEST (one line: the version) replaced, atomically. A reader that
-follows LATEST therefore never sees half a snapshot, and a run reads one version throughout.
+<lake>/_snapshots/<name>/<version>/ holding <table>.parquet for each table. It is written
+under a hidden temporary name and renamed into place when complete; only then is
+<name>/LATEST (one line: the version) replaced, atomically. A reader that follows LATEST
+therefore never sees half a snapshot, and a run reads one version throughout.
 
 Day partitions (impressions, conversions): <lake>/<table>/day=YYYY-MM-DD/, the layout Spark's
 own outputs use. Publishing a day range replaces exactly those days; each day's folder is

@@ -144,11 +144,10 @@ class SparkEngine:
                 for n in range((end - start).days)
                 if start + timedelta(days=n) not in per_day
             ]
-            if empty_days:
-                without_day = ", ".join(f"`{c}` {k}" for c, k in columns if c != "day")
-                empty = self.session.createDataFrame([], without_day)
-                for day in empty_days:
-                    empty.coalesce(1).write.mode("overwrite").parquet(day_path(uri, day))
+            # No rows, same columns, planned in the JVM (no Python worker on the cluster).
+            empty = conformed.drop("day").limit(0)
+            for day in empty_days:
+                empty.write.mode("overwrite").parquet(day_path(uri, day))
         finally:
             conformed.unpersist()
         return per_day

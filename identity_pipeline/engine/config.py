@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 ENV_ENGINE = "IDENTITY_PIPELINE_ENGINE"
@@ -96,6 +97,14 @@ def spark_settings(
     return SparkSettings(
         remote=remote or (None if master else env_remote),
         master=master or os.environ.get(ENV_SPARK_MASTER) or DEFAULT_MASTER,
-        lake=lake or os.environ.get(ENV_LAKE) or DEFAULT_LAKE,
+        lake=absolute_lake(lake or os.environ.get(ENV_LAKE) or DEFAULT_LAKE),
         conf=merged,
     )
+
+
+def absolute_lake(lake: str) -> str:
+    """A URI as it is; a plain path made absolute, since executors and a Spark Connect
+    server resolve relative paths against their own working folders, not ours."""
+    if ":" in lake.split("/", 1)[0]:  # s3a://..., hdfs://..., file:/...
+        return lake
+    return str(Path(lake).resolve())

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +36,8 @@ def test_duckdb_is_the_default_engine_and_spark_is_chosen_by_env(
 
 def test_spark_settings_read_env_and_explicit_values_win(monkeypatch: pytest.MonkeyPatch) -> None:
     defaults = spark_settings()
-    assert (defaults.remote, defaults.master, defaults.lake) == (None, "local[*]", "data/lake")
+    assert (defaults.remote, defaults.master) == (None, "local[*]")
+    assert defaults.lake == str(Path("data/lake").resolve())  # executors have other cwds
     monkeypatch.setenv(config.ENV_SPARK_MASTER, "spark://10.0.0.5:7077")
     monkeypatch.setenv(config.ENV_LAKE, "s3a://bucket/lake")
     monkeypatch.setenv(

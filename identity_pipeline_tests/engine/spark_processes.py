@@ -9,6 +9,7 @@ so the JVM that spark-class execs and anything it forks go with it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ from typing import Any
 import requests
 
 JAVA = "java"
+MIN_JAVA = 17
 
 
 def free_port() -> int:
@@ -30,21 +32,40 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def java_major(java: str) -> int:
+    """17 for `openjdk version "17.0.15"`, 8 for `"1.8.0_392"`; 0 when unreadable."""
+    done = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', done.stderr + done.stdout)
+    if not found:
+        return 0
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major
+
+
 def ensure_java() -> Path:
-    """Debian's openjdk-17-jre-headless, installed with apt-get if no java is on PATH."""
-    found = shutil.which(JAVA)
-    if found is None:
+    """Java 17+ (Spark 4 needs it): the one on PATH, else Debian's openjdk-17-jre-headless,
+    installed with apt-get if missing."""
+    on_path = shutil.which(JAVA)
+    if on_path is not None and java_major(on_path) >= MIN_JAVA:
+        return Path(on_path).resolve()
+    installed = sorted(Path("/usr/lib/jvm").glob("java-17-openjdk-*/bin/java"))
+    if not installed:
         command = ["apt-get", "install", "-y", "--no-install-recommends", "openjdk-17-jre-headless"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             subprocess.run(["apt-get", "update"], capture_output=True, check=False)
             done = subprocess.run(command, capture_output=True, text=True, check=False)
-        found = shutil.which(JAVA)
-        assert found is not None, (
-            f"could not install Java with `{' '.join(command)}` (needs root and the Debian "
+        installed = sorted(Path("/usr/lib/jvm").glob("java-17-openjdk-*/bin/java"))
+        assert installed, (
+            f"could not install Java 17 with `{' '.join(command)}` (needs root and the Debian "
             f"mirror): {done.stderr[-500:]}"
         )
-    return Path(found).resolve()
+    return installed[0].resolve()
+
+
+def java_home(java: Path) -> str:
+    """JAVA_HOME for a .../bin/java."""
+    return str(java.parent.parent)
 
 
 def spark_home() -> Path:
@@ -61,7 +82,7 @@ def spark_env(java: Path, work: Path) -> dict[str, str]:
     env.update(
         {
             "SPARK_HOME": str(spark_home()),
-            "JAVA_HOME": str(java.parent.parent),
+            "JAVA_HOME": java_home(java),
             "SPARK_LOCAL_IP": "127.0.0.1",
             "SPARK_LOG_DIR": str(work / "logs"),
             "SPARK_NO_DAEMONIZE": "1",

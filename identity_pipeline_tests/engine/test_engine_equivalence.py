@@ -44,6 +44,7 @@ from identity_pipeline_tests.engine.spark_processes import (
     ConnectServer,
     StandaloneCluster,
     free_port,
+    java_home,
 )
 
 pytestmark = pytest.mark.integration
@@ -91,10 +92,16 @@ def lake_rows(
 
 
 def run_on_spark(
-    env_overrides: dict[str, str], snapshot: str, window: DayWindow, out: Path
+    java: Path, env_overrides: dict[str, str], snapshot: str, window: DayWindow, out: Path
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
-    env.update({"IDENTITY_PIPELINE_ENGINE": "spark", "PYSPARK_PYTHON": sys.executable})
+    env.update(
+        {
+            "IDENTITY_PIPELINE_ENGINE": "spark",
+            "PYSPARK_PYTHON": sys.executable,
+            "JAVA_HOME": java_home(java),
+        }
+    )
     env.update(env_overrides)
     command = [
         sys.executable,
@@ -176,7 +183,7 @@ def publish(db: Path, lake: Path, window: DayWindow) -> str:
 
 
 def test_standalone_cluster_gives_duckdbs_rows_and_both_workers_run_tasks(
-    world: Path, spark_cluster: StandaloneCluster, tmp_path: Path
+    world: Path, java: Path, spark_cluster: StandaloneCluster, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
     snapshot = publish(world / "identity.duckdb", lake, WINDOW)
@@ -194,6 +201,7 @@ def test_standalone_cluster_gives_duckdbs_rows_and_both_workers_run_tasks(
         "spark.scheduler.maxRegisteredResourcesWaitingTime": "120s",
     }
     report = run_on_spark(
+        java,
         {
             "SPARK_MASTER": spark_cluster.master_url,
             "IDENTITY_PIPELINE_LAKE": str(lake),
@@ -222,13 +230,13 @@ def test_standalone_cluster_gives_duckdbs_rows_and_both_workers_run_tasks(
 
 
 def test_spark_connect_gives_duckdbs_rows_and_reruns_replace_exactly_their_days(
-    world: Path, spark_connect: ConnectServer, tmp_path: Path
+    world: Path, java: Path, spark_connect: ConnectServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "identity.duckdb"
     shutil.copy(world / "identity.duckdb", db)
     lake = tmp_path / "lake"
     env = {"SPARK_REMOTE": spark_connect.url, "IDENTITY_PIPELINE_LAKE": str(lake)}
-    report = run_on_spark(env, publish(db, lake, WINDOW), WINDOW, tmp_path / "out")
+    report = run_on_spark(java, env, publish(db, lake, WINDOW), WINDOW, tmp_path / "out")
     assert report["connect"]
     assert_same_outputs(db, lake, tmp_path / "out", report)
 
@@ -246,7 +254,7 @@ def test_spark_connect_gives_duckdbs_rows_and_reruns_replace_exactly_their_days(
     first_snapshot = latest_snapshot(str(lake), SNAPSHOT)
     second_snapshot = publish(db, lake, changed)
     assert second_snapshot != first_snapshot
-    rerun = run_on_spark(env, second_snapshot, changed, tmp_path / "rerun")
+    rerun = run_on_spark(java, env, second_snapshot, changed, tmp_path / "rerun")
     assert rerun["attributed_rows"] > 0
     for table in OUTPUTS:
         expected, expected_types = table_rows(db, table)

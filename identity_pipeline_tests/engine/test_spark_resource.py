@@ -1,12 +1,15 @@
 """SparkResource in a real Dagster run with a real local Spark driver (in a child process, so
 its driver JVM ends with it): lazy start, stops its own session, never a borrowed one."""
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from identity_pipeline_tests.engine.spark_processes import java_home
 
 pytestmark = pytest.mark.integration
 
@@ -51,8 +54,14 @@ SCRIPT = textwrap.dedent(
 
 
 def test_resource_starts_lazily_and_stops_only_its_own_session(java: Path) -> None:
+    env = {**os.environ, "JAVA_HOME": java_home(java)}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=False, timeout=600
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env=env,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert done.stdout.strip().endswith("ok")

@@ -9,9 +9,10 @@ SQL is the files compute.py runs.
 
 from __future__ import annotations
 
-from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, DayWindow, select_sql
+from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, SQL_PACKAGE, DayWindow
 from identity_pipeline.engine.schema import spark_columns
 from identity_pipeline.engine.spark import SparkEngine
+from identity_pipeline.warehouse import select_sql
 
 SNAPSHOT_TABLES = (
     "dii",
@@ -20,8 +21,11 @@ SNAPSHOT_TABLES = (
     "id5_mapping",
     "id5_uid_history",
     "optouts",
+    "opted_out",
 )
-"""What attribution reads from one published snapshot (engine.lake.publish_snapshot)."""
+"""What attribution reads from one published snapshot (engine.lake.publish_snapshot); the
+opted_out view (optouts/sql/create_views.sql) is copied as DuckDB computes it, so Spark applies
+the one definition of who is opted out."""
 LAKE_TABLES = ("impressions", "conversions")
 """What attribution reads from the lake's day partitions (engine.lake.publish_days)."""
 
@@ -31,7 +35,9 @@ LOOKUP = "attr_id_lookup"
 def build_id_lookup(engine: SparkEngine, impression_days: DayWindow) -> int:
     """Cached view attr_id_lookup for the ids in those impression days; returns its size."""
     params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
-    return engine.build_cached_lookup(LOOKUP, select_sql("select_id_lookup.sql"), params)
+    return engine.build_cached_lookup(
+        LOOKUP, select_sql(SQL_PACKAGE, "select_id_lookup.sql"), params
+    )
 
 
 def attribute_conversions(
@@ -44,7 +50,7 @@ def attribute_conversions(
     build_id_lookup(engine, impression_days)
     try:
         frame = engine.select(
-            select_sql("select_attributed_conversions.sql"),
+            select_sql(SQL_PACKAGE, "select_attributed_conversions.sql"),
             {
                 "window_start": window.start,
                 "window_end": window.end,
@@ -73,7 +79,7 @@ def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
     build_id_lookup(engine, window)
     try:
         frame = engine.select(
-            select_sql("select_campaign_attribution.sql"),
+            select_sql(SQL_PACKAGE, "select_campaign_attribution.sql"),
             {"window_start": window.start, "window_end": window.end},
         )
         per_day = engine.replace_days(

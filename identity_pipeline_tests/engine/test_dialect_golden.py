@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from identity_pipeline.attribution.compute import select_sql
+from identity_pipeline.attribution.compute import SQL_PACKAGE
 from identity_pipeline.engine.dialect import SPARK, SparkDialect
+from identity_pipeline.warehouse import select_sql
 
 GOLDEN = Path(__file__).parent / "golden"
 SELECTS = (
@@ -23,7 +24,7 @@ SELECTS = (
 
 @pytest.mark.parametrize("name", SELECTS)
 def test_spark_sql_matches_its_golden_file(name: str) -> None:
-    spark_sql = SPARK.transpile(select_sql(name)) + "\n"
+    spark_sql = SPARK.transpile(select_sql(SQL_PACKAGE, name)) + "\n"
     golden = GOLDEN / name.replace(".sql", ".spark.sql")
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(spark_sql, encoding="utf-8")

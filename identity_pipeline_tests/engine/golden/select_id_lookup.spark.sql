@@ -1,22 +1,4 @@
-WITH opted_out AS (
-  SELECT
-    d.dii_id
-  FROM dii AS d
-  JOIN optouts AS o
-    ON o.uid2_hash = d.uid2_hash
-  UNION
-  SELECT
-    dii_id
-  FROM uid2_mapping
-  WHERE
-    status = 'optout'
-  UNION
-  SELECT
-    dii_id
-  FROM id5_mapping
-  WHERE
-    status = 'optout'
-), seen AS (
+WITH seen AS (
   SELECT DISTINCT
     id
   FROM impressions

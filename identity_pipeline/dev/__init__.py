@@ -1,0 +1,1 @@
+"""Development helpers: generators of realistic sample data for demos, tests and benchmarks."""

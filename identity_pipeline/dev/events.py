@@ -1,0 +1,100 @@
+"""Deterministic, realistic web and app events for demos, tests and benchmarks.
+
+Each row is a seed 003 request body (`platform`, `anonymous_id`, `email`, `phone`, `fbclid`,
+`gclid` or `gaclid`, `valuation_properties` = {action, properties}) plus `event_id` and
+`created_at`. People have several devices; logins and checkouts reveal emails (some written
+in capitals, with spaces or gmail +tags); some people share a family email or a phone; ad
+clicks carry click IDs; purchases and add-to-carts carry a value and a currency. A call
+centre's phone and QA values (`test@test.com`, `0000000000`, `anonymous`, `null`, `-1`) are
+mixed in: stitching must not merge anyone through them.
+
+Rows come from DuckDB SQL (sql/select_generated_events.sql) and are streamed to disk one file
+at a time with COPY, so 10M events need no more memory than one file's worth of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from identity_pipeline.warehouse import read_sql
+
+DEFAULT_SEED = 42
+DEFAULT_EVENTS_PER_FILE = 1_000_000
+EVENTS_PER_PERSON = 12
+"""Average events per person; activity is skewed, so most people have fewer."""
+
+EventFormat = Literal["jsonl", "jsonl.gz", "parquet"]
+_COPY_OPTIONS: dict[str, str] = {
+    "jsonl": "FORMAT json",
+    "jsonl.gz": "FORMAT json, COMPRESSION gzip",
+    "parquet": "FORMAT parquet",
+}
+
+
+@dataclass(frozen=True)
+class GeneratedEvents:
+    paths: tuple[Path, ...]
+    events: int
+    people: int
+
+
+def events_query() -> str:
+    """The generator's SELECT, with parameters $seed, $start, $stop and $people."""
+    return read_sql("identity_pipeline.dev", "select_generated_events.sql").strip().rstrip(";")
+
+
+def event_params(seed: int, start: int, stop: int, people: int) -> dict[str, object]:
+    return {"seed": str(seed), "start": start, "stop": stop, "people": people}
+
+
+def people_for(events: int) -> int:
+    return max(1, events // EVENTS_PER_PERSON)
+
+
+def generate_events(
+    events: int,
+    out_dir: Path,
+    seed: int = DEFAULT_SEED,
+    formats: tuple[EventFormat, ...] = ("jsonl.gz", "parquet"),
+    events_per_file: int = DEFAULT_EVENTS_PER_FILE,
+    people: int | None = None,
+) -> GeneratedEvents:
+    """Write `events` events to out_dir/events/, files cycling through `formats`.
+
+    The same seed and count give the same events whatever the file size or formats.
+    """
+    import duckdb
+
+    if events < 1:
+        raise ValueError("events must be at least 1")
+    if not formats or any(f not in _COPY_OPTIONS for f in formats):
+        raise ValueError(f"formats must be among {sorted(_COPY_OPTIONS)}")
+    people = people or people_for(events)
+    target = out_dir / "events"
+    target.mkdir(parents=True, exist_ok=True)
+    per_file = max(1, events_per_file)
+    query = events_query()
+    paths: list[Path] = []
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '2GB'; SET preserve_insertion_order = true")
+        for index, start in enumerate(range(0, events, per_file)):
+            stop = min(events, start + per_file)
+            suffix = formats[index % len(formats)]
+            path = target / f"events_seed{seed}_{index:04d}.{suffix}"
+            tmp = path.with_name(f".{path.name}.partial")
+            con.execute(
+                f"COPY ({query}) TO '{_sql_literal(tmp)}' ({_COPY_OPTIONS[suffix]})",
+                event_params(seed, start, stop, people),
+            )
+            tmp.replace(path)  # readers never see a half-written file
+            paths.append(path)
+    finally:
+        con.close()
+    return GeneratedEvents(tuple(paths), events, people)
+
+
+def _sql_literal(path: Path) -> str:
+    return str(path).replace("'", "''")

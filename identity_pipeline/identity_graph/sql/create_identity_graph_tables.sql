@@ -1,0 +1,79 @@
+-- Identity graph state. Emails and phones appear only as the UID2 hash `dii` uses (base64
+-- SHA-256 of the normalized value); anonymous and click IDs as sent, trimmed.
+
+-- Every identifier seen in an event. id_key numbers identifiers by a hash of (type, value),
+-- never by first appearance, so connected components do not depend on arrival order.
+CREATE TABLE IF NOT EXISTS identity_identifiers (
+    id_key         BIGINT NOT NULL,
+    id_type        VARCHAR NOT NULL,   -- customer_id | email | phone | anonymous_id | gclid | fbclid
+    id_value       VARCHAR NOT NULL,
+    first_seen_at  TIMESTAMP NOT NULL,
+    first_event_id VARCHAR NOT NULL,   -- earliest event (created_at, then event_id) carrying it
+    last_seen_at   TIMESTAMP NOT NULL,
+    events         BIGINT NOT NULL
+);
+
+-- Distinct pairs of identifiers that appeared in one event (key_a < key_b).
+CREATE TABLE IF NOT EXISTS identity_links (
+    key_a          BIGINT NOT NULL,
+    key_b          BIGINT NOT NULL,
+    type_a         VARCHAR NOT NULL,
+    type_b         VARCHAR NOT NULL,
+    first_seen_at  TIMESTAMP NOT NULL,
+    first_event_id VARCHAR NOT NULL,
+    last_seen_at   TIMESTAMP NOT NULL,
+    events         BIGINT NOT NULL
+);
+
+-- Identifiers excluded from stitching: blocked values and identifiers linking too many
+-- others of one type. fan_out counts distinct linked identifiers of linked_type.
+CREATE TABLE IF NOT EXISTS identity_hubs (
+    id_key            BIGINT NOT NULL,
+    id_type           VARCHAR NOT NULL,
+    id_value          VARCHAR NOT NULL,
+    reason            VARCHAR NOT NULL,   -- 'blocked_value' | 'fan_out'
+    blocked_pattern   VARCHAR,
+    linked_type       VARCHAR,            -- the type it links most of, relative to its limit
+    fan_out           BIGINT NOT NULL,
+    max_links         BIGINT,
+    first_detected_at TIMESTAMP NOT NULL,
+    detected_at       TIMESTAMP NOT NULL
+);
+
+-- identifier -> person. Hubs have no row.
+CREATE TABLE IF NOT EXISTS identity_graph (
+    id_key        BIGINT NOT NULL,
+    id_type       VARCHAR NOT NULL,
+    id_value      VARCHAR NOT NULL,
+    person_id     VARCHAR NOT NULL,     -- UUID (uuid5 of the person's anchor identifier)
+    first_seen_at TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL
+);
+
+-- One row per live person; the anchor is the earliest-seen identifier (ties: type priority,
+-- then value) and person_id = uuid5(namespace, anchor_type || ':' || anchor_value).
+CREATE TABLE IF NOT EXISTS persons (
+    person_id     VARCHAR NOT NULL,
+    anchor_key    BIGINT NOT NULL,
+    anchor_type   VARCHAR NOT NULL,
+    anchor_value  VARCHAR NOT NULL,
+    first_seen_at TIMESTAMP NOT NULL,
+    last_seen_at  TIMESTAMP NOT NULL,
+    identifiers   BIGINT NOT NULL,
+    customer_ids  BIGINT NOT NULL,
+    emails        BIGINT NOT NULL,
+    phones        BIGINT NOT NULL,
+    anonymous_ids BIGINT NOT NULL,
+    click_ids     BIGINT NOT NULL,
+    updated_at    TIMESTAMP NOT NULL
+);
+
+-- Every retired or split person: old -> new, why, and the event that caused it.
+CREATE TABLE IF NOT EXISTS person_merges (
+    old_person_id      VARCHAR NOT NULL,
+    new_person_id      VARCHAR,          -- NULL when every identifier became a hub
+    reason             VARCHAR NOT NULL, -- 'merge' | 'split' | 're_anchor' | 'dissolved'
+    caused_by_event_id VARCHAR,
+    caused_at          TIMESTAMP,        -- created_at of that event
+    recorded_at        TIMESTAMP NOT NULL
+);

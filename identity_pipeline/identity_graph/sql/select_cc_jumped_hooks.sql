@@ -1,0 +1,4 @@
+-- Pointer jumping: every node points to its parent's parent (halves the depth of each tree).
+SELECT h.node, p.parent
+FROM ig_cc_hooks AS h
+JOIN ig_cc_hooks AS p ON p.node = h.parent

@@ -1,0 +1,4 @@
+-- Nodes whose parent is not yet a root.
+SELECT count(*) FROM ig_cc_hooks AS h
+JOIN ig_cc_hooks AS p ON p.node = h.parent
+WHERE p.parent <> h.parent

@@ -1,0 +1,141 @@
+"""A request's typed identifiers, by the identity graph's rules, one event at a time.
+
+The graph (identity_pipeline.identity_graph) types identifiers in SQL over many events; the
+service needs the same answer for one event in microseconds. So this module calls the same
+pieces the graph does, never its own copies:
+- emails: `uid2_client.input_util.normalize_email_string` and its base64 SHA-256, the SDK the
+  contacts normalizer is kept bit-exact with (PROTOCOLS.md §4);
+- phones: `contacts.normalize.normalize_phone` (SDK-accepted E.164 as is, else phonenumbers
+  with the default region), hashed the same way;
+- anonymous and click IDs trimmed, `gaclid` read as `gclid` (select_event_identifiers.sql);
+- `id_key`: the graph's `md5_number_lower(type || ':' || value) >> 1`;
+- blocked values: the graph's own per-type pattern alternation (`_type_patterns`), matched by
+  DuckDB's RE2 `regexp_matches` as the graph does, once per distinct identifier (cached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from uid2_client.input_util import get_base64_encoded_hash, normalize_email_string
+
+from identity_pipeline.contacts.normalize import normalize_phone
+from identity_pipeline.identity_graph.identifiers import _type_patterns
+from identity_pipeline.identity_graph.rules import ID_TYPES, StitchingRules
+
+TYPE_RANK = {id_type: rank for rank, id_type in enumerate(ID_TYPES)}
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    id_type: str
+    id_value: str  # as the graph stores it: hashes for email/phone
+    plain: str = field(repr=False)  # what blocked patterns see; never logged or stored
+    id_key: int = 0
+
+    @property
+    def rank(self) -> int:
+        return TYPE_RANK[self.id_type]
+
+
+def id_key(id_type: str, id_value: str) -> int:
+    """The graph's id_key: DuckDB md5_number_lower (low 8 bytes, little-endian) >> 1."""
+    digest = hashlib.md5(f"{id_type}:{id_value}".encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[8:], "little") >> 1
+
+
+def _make(id_type: str, id_value: str, plain: str) -> Identifier:
+    return Identifier(id_type, id_value, plain, id_key(id_type, id_value))
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def email_identifier(raw: str) -> Identifier | None:
+    normalized = normalize_email_string(raw)
+    if normalized is None:
+        return None
+    return _make("email", get_base64_encoded_hash(normalized), normalized)
+
+
+def phone_identifier(raw: str, default_region: str) -> Identifier | None:
+    e164, _error = normalize_phone(raw, default_region)
+    if e164 is None:
+        return None
+    return _make("phone", get_base64_encoded_hash(e164), e164.lstrip("+"))
+
+
+def event_identifiers(body: dict[str, Any], default_region: str) -> list[Identifier]:
+    """Every identifier of a request body, as the graph would type it (invalid emails and
+    phones are not identifiers). Blocked values are still in; see BlockedValues."""
+    found: list[Identifier] = []
+    anonymous = _text(body, "anonymous_id")
+    if anonymous:
+        found.append(_make("anonymous_id", anonymous, anonymous))
+    fbclid = _text(body, "fbclid")
+    if fbclid:
+        found.append(_make("fbclid", fbclid, fbclid))
+    gclid = _text(body, "gclid")
+    if gclid:
+        found.append(_make("gclid", gclid, gclid))
+    gaclid = _text(body, "gaclid")
+    if gaclid and gaclid != gclid:
+        found.append(_make("gclid", gaclid, gaclid))
+    email = body.get("email")
+    if isinstance(email, str) and email.strip():
+        identifier = email_identifier(email)
+        if identifier:
+            found.append(identifier)
+    phone = body.get("phone")
+    if isinstance(phone, str) and phone.strip():
+        identifier = phone_identifier(phone, default_region)
+        if identifier:
+            found.append(identifier)
+    return found
+
+
+class BlockedValues:
+    """Which identifiers match a blocked pattern of the stitching rules. One DuckDB query per
+    batch of unseen identifiers; answers cached by id_key. Not thread-safe: one owner."""
+
+    def __init__(self, rules: StitchingRules | None = None, cache_size: int = 1_000_000) -> None:
+        self._con = duckdb.connect()
+        self._params = _type_patterns(rules or StitchingRules())
+        self._cache: dict[int, bool] = {}
+        self._cache_size = cache_size
+        cases = " ".join(
+            f"WHEN '{id_type}' THEN regexp_matches(plain, $re_{id_type})" for id_type in ID_TYPES
+        )
+        self._query = (
+            f"SELECT coalesce(CASE id_type {cases} END, false) "
+            "FROM (SELECT unnest($types) AS id_type, unnest($plains) AS plain)"
+        )
+
+    def blocked_keys(self, identifiers: list[Identifier]) -> set[int]:
+        unseen = {i.id_key: i for i in identifiers if i.id_key not in self._cache}
+        if unseen:
+            todo = list(unseen.values())
+            rows = self._con.execute(
+                self._query,
+                {
+                    **self._params,
+                    "types": [i.id_type for i in todo],
+                    "plains": [i.plain for i in todo],
+                },
+            ).fetchall()
+            if len(self._cache) + len(todo) > self._cache_size:
+                self._cache.clear()
+            for identifier, (blocked,) in zip(todo, rows, strict=True):
+                self._cache[identifier.id_key] = bool(blocked)
+        return {i.id_key for i in identifiers if self._cache.get(i.id_key, False)}
+
+    def close(self) -> None:
+        self._con.close()

@@ -38,7 +38,15 @@ def serve(host: str = "127.0.0.1", port: int = 8080) -> int:
 
     async def run() -> None:
         import asyncio
+        import contextlib
+        import signal
 
+        # Our own handlers: uvicorn's re-raise the signal after shutdown, so the process
+        # would end "killed by SIGTERM" instead of exiting 0 after its clean stop.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)

@@ -9,13 +9,21 @@ pieces the graph does, never its own copies:
   with the default region), hashed the same way;
 - anonymous and click IDs trimmed, `gaclid` read as `gclid` (select_event_identifiers.sql);
 - `id_key`: the graph's `md5_number_lower(type || ':' || value) >> 1`;
-- blocked values: the graph's own per-type pattern alternation (`_type_patterns`), matched by
-  DuckDB's RE2 `regexp_matches` as the graph does, once per distinct identifier (cached).
+- trimming: DuckDB's `trim`, which strips Unicode space separators (category Zs) only;
+- blocked values: the stitching rules' patterns. A request cannot wait for a DuckDB query
+  (about 4 ms a batch under load), so each pattern is compiled with Python's `re` when it
+  means the same there (RE2's mid-pattern `(?i)` becomes a scoped `(?i:...)`; values with a
+  newline, where `$` differs, go to DuckDB); a type with a pattern `re` cannot take is matched
+  by DuckDB's RE2 `regexp_matches` over the graph's own alternation (`_type_patterns`), as
+  the graph does. Tests keep both equal to DuckDB on the QA values and more.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import sys
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +32,14 @@ from uid2_client.input_util import get_base64_encoded_hash, normalize_email_stri
 
 from identity_pipeline.contacts.normalize import normalize_phone
 from identity_pipeline.identity_graph.identifiers import _type_patterns
-from identity_pipeline.identity_graph.rules import ID_TYPES, StitchingRules
+from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 
 TYPE_RANK = {id_type: rank for rank, id_type in enumerate(ID_TYPES)}
+
+SQL_SPACES = "".join(
+    c for c in map(chr, range(sys.maxunicode + 1)) if unicodedata.category(c) == "Zs"
+)
+"""What DuckDB's trim() strips: Unicode space separators, not tabs or newlines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +68,7 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if not isinstance(value, str):
         return None
-    value = value.strip()
+    value = value.strip(SQL_SPACES)
     return value or None
 
 
@@ -102,13 +115,40 @@ def event_identifiers(body: dict[str, Any], default_region: str) -> list[Identif
     return found
 
 
+def python_pattern(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` (RE2) as a Python regular expression with the same meaning, or None."""
+    leading = re.match(r"^(\^?)\(\?([imsU]+)\)(.*)$", pattern, re.DOTALL)
+    if leading and "U" not in leading.group(2):
+        pattern = f"{leading.group(1)}(?{leading.group(2)}:{leading.group(3)})"
+    if re.search(r"\(\?[a-zA-Z]*[-)]|\\[pPCzQE]|\[\[:", pattern):
+        return None  # other inline flags, RE2-only escapes or POSIX classes: leave to RE2
+    flags = 0
+    if re.search(r"\\[dDwWsSbB]", pattern):
+        if "(?i" in pattern:
+            return None  # RE2 folds case by Unicode but classes by ASCII: no Python twin
+        flags = re.ASCII  # RE2's \d, \w, \s, \b are ASCII
+    try:
+        return re.compile(pattern, flags)
+    except re.error:
+        return None
+
+
 class BlockedValues:
-    """Which identifiers match a blocked pattern of the stitching rules. One DuckDB query per
-    batch of unseen identifiers; answers cached by id_key. Not thread-safe: one owner."""
+    """Which identifiers match a blocked pattern of the stitching rules: in Python where the
+    pattern means the same there, else one DuckDB query per batch of unseen identifiers;
+    answers cached by id_key. Not thread-safe: one owner."""
 
     def __init__(self, rules: StitchingRules | None = None, cache_size: int = 1_000_000) -> None:
+        rules = rules or StitchingRules()
+        self._python: dict[str, list[re.Pattern[str]]] = {}
+        for id_type in ID_TYPES:
+            compiled = [
+                python_pattern(p) for t, p in rules.blocked_patterns if t in (ANY_TYPE, id_type)
+            ]
+            if all(c is not None for c in compiled):
+                self._python[id_type] = [c for c in compiled if c is not None]
         self._con = duckdb.connect()
-        self._params = _type_patterns(rules or StitchingRules())
+        self._params = _type_patterns(rules)
         self._cache: dict[int, bool] = {}
         self._cache_size = cache_size
         cases = " ".join(
@@ -120,7 +160,17 @@ class BlockedValues:
         )
 
     def blocked_keys(self, identifiers: list[Identifier]) -> set[int]:
-        unseen = {i.id_key: i for i in identifiers if i.id_key not in self._cache}
+        unseen: dict[int, Identifier] = {}
+        for i in identifiers:
+            if i.id_key in self._cache:
+                continue
+            patterns = self._python.get(i.id_type)
+            if patterns is not None and "\n" not in i.plain:
+                self._cache[i.id_key] = any(p.search(i.plain) for p in patterns)
+            else:
+                unseen[i.id_key] = i
+        if len(self._cache) > self._cache_size:
+            self._cache.clear()
         if unseen:
             todo = list(unseen.values())
             rows = self._con.execute(
@@ -136,6 +186,18 @@ class BlockedValues:
             for identifier, (blocked,) in zip(todo, rows, strict=True):
                 self._cache[identifier.id_key] = bool(blocked)
         return {i.id_key for i in identifiers if self._cache.get(i.id_key, False)}
+
+    def duckdb_blocked(self, identifiers: list[Identifier]) -> list[bool]:
+        """DuckDB's (the graph's) answer, uncached: for tests keeping both paths equal."""
+        rows = self._con.execute(
+            self._query,
+            {
+                **self._params,
+                "types": [i.id_type for i in identifiers],
+                "plains": [i.plain for i in identifiers],
+            },
+        ).fetchall()
+        return [bool(r[0]) for r in rows]
 
     def close(self) -> None:
         self._con.close()

@@ -20,6 +20,9 @@ def serve(host: str = "127.0.0.1", port: int = 8080) -> int:
         print(f"identity-pipeline serve: {exc}", file=sys.stderr)
         return 2
     service = IdentityService(config)
+    # The log's writer thread needs the GIL right after each sync to release the answers
+    # waiting on it; with the default 5 ms switch interval a busy event loop holds it back.
+    sys.setswitchinterval(0.0005)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -148,6 +148,12 @@ class IdentityService:
     def stop(self) -> None:
         self.log.stop()
         self._blocked.close()
+        log.warning(
+            "identity service stopped: %d events committed in %d syncs (%.1f ms a sync)",
+            self.log.events,
+            self.log.batches,
+            1000 * self.log.sync_seconds / max(1, self.log.batches),
+        )
 
     def _replay(self, lines: list[bytes]) -> None:
         items = []

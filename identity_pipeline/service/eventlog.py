@@ -87,6 +87,9 @@ class EventLog:
         self._opened_at = 0.0
         self._failed: BaseException | None = None
         self.published = 0
+        self.batches = 0
+        self.events = 0
+        self.sync_seconds = 0.0
 
     # -- start: recovery ------------------------------------------------------------------
     def segments(self) -> list[tuple[int, Path, bool]]:
@@ -218,9 +221,13 @@ class EventLog:
                 try:
                     prepare(batch)
                     data = b"".join(item.line for item in batch)
+                    started = time.perf_counter()
                     _write_all(self._fd, data)
                     os.fdatasync(self._fd)
+                    self.sync_seconds += time.perf_counter() - started
                     self._size += len(data)
+                    self.batches += 1
+                    self.events += len(batch)
                 except BaseException as exc:
                     self._failed = exc
             if self._failed is not None:

@@ -203,7 +203,19 @@ async def client_main(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(args.clients)))
         elapsed = time.perf_counter() - started
-    return {"elapsed": elapsed, "latencies": latencies, "errors": errors, "acked": acked}
+    return {
+        "elapsed": elapsed,
+        "cpu": time.process_time(),
+        "latencies": latencies,
+        "errors": errors,
+        "acked": acked,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summary(kind: str, values: list[float], elapsed: float) -> str:
@@ -246,12 +258,21 @@ def main() -> int:
         process, url, startup = start_server(root)
         print(f"server: started in {startup:.1f} s ({os.cpu_count()} cores, shared machine)")
         common = ["--persons", str(args.persons), "--clients", str(args.clients)]
+        cpu_before, load_before = cpu_seconds(process.pid), os.getloadavg()[0]
         mixed = run_client(
             url, *common, "--seconds", str(args.seconds), "--write-share", str(args.write_share)
         )
+        cpu = cpu_seconds(process.pid) - cpu_before
         print(f"== mixed load: {args.clients} connections, {mixed['elapsed']:.1f} s")
         for kind, values in mixed["latencies"].items():
             print(summary(kind, values, mixed["elapsed"]))
+        served = sum(len(v) for v in mixed["latencies"].values())
+        print(
+            f"server CPU: {cpu:.1f} s = {100 * cpu / mixed['elapsed']:.0f}% of one core, "
+            f"{1000 * cpu / max(1, served):.3f} ms a request "
+            f"(machine load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores); client CPU {100 * mixed['cpu'] / mixed['elapsed']:.0f}%"
+        )
         failures = sum(mixed["errors"].values())
         print(f"failed requests: {failures} {mixed['errors'] or ''}")
 

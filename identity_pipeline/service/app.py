@@ -33,7 +33,7 @@ from identity_pipeline.service.config import ServiceConfig
 from identity_pipeline.service.eventlog import EventLog, Pending
 from identity_pipeline.service.identifiers import BlockedValues, Identifier, event_identifiers
 from identity_pipeline.service.openapi import OPENAPI
-from identity_pipeline.service.overlay import Overlay, Person
+from identity_pipeline.service.overlay import Event, Overlay, Person
 from identity_pipeline.service.snapshot import GraphSnapshot
 
 log = logging.getLogger("identity_pipeline.service")
@@ -130,9 +130,9 @@ class IdentityService:
         self.snapshot = GraphSnapshot.load(self.config.graph_dir)
         self.overlay = Overlay(self.snapshot)
         after = self.snapshot.ingested_segments.get(self.log.log_id, 0)
-        chunk: list[bytes] = []
-        for line in self.log.recover(replay_after=after):
-            chunk.append(line)
+        chunk: list[tuple[int, bytes]] = []
+        for numbered in self.log.recover(replay_after=after):
+            chunk.append(numbered)
             if len(chunk) >= REPLAY_CHUNK:
                 self._replay(chunk)
                 chunk = []
@@ -145,6 +145,30 @@ class IdentityService:
             self.replayed,
         )
 
+    async def watch_graph(self) -> None:
+        """Swap in each graph the pipeline publishes: load it off the event loop, then carry
+        over the accepted events it has not ingested (one loop step, so no answer sees half
+        of it)."""
+        current = self.config.graph_dir / "CURRENT"
+        while True:
+            await asyncio.sleep(self.config.graph_poll_seconds)
+            try:
+                version = current.read_text().strip() if current.exists() else ""
+                if not version or version == self.snapshot.version:
+                    continue
+                snapshot = await asyncio.to_thread(GraphSnapshot.load, self.config.graph_dir)
+                through = snapshot.ingested_segments.get(self.log.log_id, 0)
+                self.overlay = self.overlay.carry_over(snapshot, through)
+                self.snapshot = snapshot
+                log.warning(
+                    "identity service: graph %s live (%d persons, %d events carried over)",
+                    snapshot.version,
+                    snapshot.persons,
+                    len(self.overlay.events),
+                )
+            except Exception as exc:  # keep serving the graph we have
+                log.error("identity service: could not load a new graph: %s", type(exc).__name__)
+
     def stop(self) -> None:
         self.log.stop()
         self._blocked.close()
@@ -155,16 +179,18 @@ class IdentityService:
             1000 * self.log.sync_seconds / max(1, self.log.batches),
         )
 
-    def _replay(self, lines: list[bytes]) -> None:
+    def _replay(self, lines: list[tuple[int, bytes]]) -> None:
         items = []
-        for line in lines:
+        for segment, line in lines:
             row = json.loads(line)
             event_id, created_at = row.pop("event_id", None), row.pop("created_at")
             del event_id
             row["created_at"] = created_at
             created_us = _parse_us(created_at)
             identifiers = event_identifiers(row, self.config.default_region)
-            items.append(Pending(line, (created_at, created_us, _dumps(row), identifiers)))
+            item = Pending(line, (created_at, created_us, _dumps(row), identifiers))
+            item.segment = segment
+            items.append(item)
         self._prepare(items)
         for item in items:
             self._apply(item)
@@ -181,8 +207,8 @@ class IdentityService:
 
     def _apply(self, item: Pending) -> Person | None:
         created_at, created_us, entry, identifiers = item.extra
-        usable = [i for i in identifiers if i.id_key not in item.blocked]
-        return self.overlay.apply(created_at, created_us, entry, usable)
+        usable = tuple(i for i in identifiers if i.id_key not in item.blocked)
+        return self.overlay.apply(Event(item.segment, created_at, created_us, entry, usable))
 
     def _committed(self, batch: list[Pending]) -> None:
         """Event loop, after the sync: apply in log order, then release the answers."""
@@ -322,9 +348,11 @@ def build_app(service: IdentityService) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.start(asyncio.get_running_loop())
+        watcher = asyncio.create_task(service.watch_graph())
         try:
             yield
         finally:
+            watcher.cancel()
             service.stop()
 
     return Starlette(

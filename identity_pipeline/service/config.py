@@ -17,6 +17,7 @@ ENV_GRAPH = "IDENTITY_SERVICE_GRAPH"
 ENV_SEGMENT_SECONDS = "IDENTITY_SERVICE_SEGMENT_SECONDS"
 ENV_SEGMENT_BYTES = "IDENTITY_SERVICE_SEGMENT_BYTES"
 ENV_JOURNAL_LIMIT = "IDENTITY_SERVICE_JOURNAL_LIMIT"
+ENV_GRAPH_POLL = "IDENTITY_SERVICE_GRAPH_POLL_SECONDS"
 
 SCOPES = frozenset({"read", "write"})
 
@@ -37,6 +38,7 @@ class ServiceConfig:
     segment_seconds: float = 60.0
     segment_bytes: int = 64 * 1024 * 1024
     journal_limit: int = 1000
+    graph_poll_seconds: float = 5.0
     default_region: str = settings.DEFAULT_REGION
 
 
@@ -72,17 +74,21 @@ def _int(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"${name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"${name} must be positive")
+    return value
+
+
 def from_env() -> ServiceConfig:
     tokens = parse_tokens(os.environ.get(ENV_TOKENS, ""))
     if not tokens:
         raise ConfigError(f"${ENV_TOKENS} is empty: set e.g. 'TOKEN:read+write'")
-    seconds = os.environ.get(ENV_SEGMENT_SECONDS)
-    try:
-        segment_seconds = float(seconds) if seconds else 60.0
-    except ValueError:
-        raise ConfigError(f"${ENV_SEGMENT_SECONDS} must be a number, got {seconds!r}") from None
-    if segment_seconds <= 0:
-        raise ConfigError(f"${ENV_SEGMENT_SECONDS} must be positive")
     return ServiceConfig(
         tokens=tokens,
         rate_limit=_int(ENV_RATE_LIMIT, 1000, 1),
@@ -91,8 +97,9 @@ def from_env() -> ServiceConfig:
         data_dir=Path(os.environ.get(ENV_DATA) or "data/service"),
         graph_dir=Path(os.environ.get(ENV_GRAPH) or "data/graph_snapshot"),
         landing_dir=settings.landing_path(),
-        segment_seconds=segment_seconds,
+        segment_seconds=_seconds(ENV_SEGMENT_SECONDS, 60.0),
         segment_bytes=_int(ENV_SEGMENT_BYTES, 64 * 1024 * 1024, 1024),
         journal_limit=_int(ENV_JOURNAL_LIMIT, 1000, 1),
+        graph_poll_seconds=_seconds(ENV_GRAPH_POLL, 5.0),
         default_region=settings.default_region(),
     )

@@ -40,6 +40,7 @@ class Pending:
     extra: Any
     future: asyncio.Future[Any] | None = None
     blocked: set[int] = field(default_factory=set)
+    segment: int = 0  # set by the writer: the segment the line went into
 
 
 def _fsync_dir(path: Path) -> None:
@@ -100,9 +101,9 @@ class EventLog:
                 found.append((int(match.group(1)), path, match.group(2) is not None))
         return sorted(found)
 
-    def recover(self, replay_after: int = 0) -> Iterator[bytes]:
-        """Cut torn tails, publish every unpublished segment, and yield the lines of segments
-        numbered above `replay_after` (what the published graph has not ingested yet)."""
+    def recover(self, replay_after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Cut torn tails, publish every unpublished segment, and yield (segment, line) for
+        segments numbered above `replay_after` (what the published graph has not ingested)."""
         for number, path, published in self.segments():
             if not published:
                 self._cut_torn_tail(path)
@@ -110,7 +111,8 @@ class EventLog:
             self._number = max(self._number, number)
             if number > replay_after:
                 with path.open("rb") as handle:
-                    yield from handle
+                    for line in handle:
+                        yield number, line
 
     @staticmethod
     def _cut_torn_tail(path: Path) -> None:
@@ -220,6 +222,8 @@ class EventLog:
             if self._failed is None:
                 try:
                     prepare(batch)
+                    for item in batch:
+                        item.segment = self._number
                     data = b"".join(item.line for item in batch)
                     started = time.perf_counter()
                     _write_all(self._fd, data)

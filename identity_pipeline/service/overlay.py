@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from identity_pipeline.identity_graph.persons import person_id_for
 from identity_pipeline.service.identifiers import Identifier
@@ -26,6 +27,14 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 Anchor = tuple[int, int, str, str, int]
 """(first_seen_us, type rank, value, type, snapshot person row or -1)."""
+
+
+class Event(NamedTuple):
+    segment: int  # the log segment holding it: a graph that ingested it makes it redundant
+    created_at: str
+    created_us: int
+    entry: bytes  # journal entry JSON: the payload as sent plus created_at
+    identifiers: tuple[Identifier, ...]  # usable ones (blocked values left out)
 
 
 @dataclass(slots=True)
@@ -56,8 +65,16 @@ class Overlay:
         self._parent: dict[int, int] = {}
         self._roots: dict[int, Root] = {}
         self._retired: dict[str, int] = {}  # UUIDs merged away since the snapshot -> node
-        self.created_at: list[str] = []
-        self.entries: list[bytes] = []
+        self.events: list[Event] = []
+
+    def carry_over(self, snapshot: GraphSnapshot, ingested_through: int) -> Overlay:
+        """A new overlay on a newer snapshot, holding the events it has not ingested (those
+        in segments after `ingested_through`), in the order they were accepted."""
+        fresh = Overlay(snapshot)
+        for event in self.events:
+            if event.segment > ingested_through:
+                fresh.apply(event)
+        return fresh
 
     # -- union-find ----------------------------------------------------------------------
     def _find(self, node: int) -> int:
@@ -113,14 +130,12 @@ class Overlay:
         return self.snapshot.person_id(row) if row >= 0 else root.uuid
 
     # -- writes ---------------------------------------------------------------------------
-    def apply(
-        self, created_at: str, created_us: int, entry: bytes, identifiers: list[Identifier]
-    ) -> Person | None:
+    def apply(self, event: Event) -> Person | None:
         """Record one committed event; its person (None if no identifier can link)."""
-        index = len(self.entries)
-        self.created_at.append(created_at)
-        self.entries.append(entry)
-        usable = [i for i in identifiers if not self.snapshot.is_hub(i.id_key)]
+        index = len(self.events)
+        self.events.append(event)
+        created_us = event.created_us
+        usable = [i for i in event.identifiers if not self.snapshot.is_hub(i.id_key)]
         if not usable:
             return None
         nodes = [self._node_for(i, created_us) for i in usable]
@@ -181,7 +196,9 @@ class Overlay:
             published.extend(self.snapshot.journal_lines(row))
         recent: list[tuple[str, int, bytes]] = []
         if person.root is not None:
-            recent = [(self.created_at[i], i, self.entries[i]) for i in person.root.events]
+            recent = [
+                (self.events[i].created_at, i, self.events[i].entry) for i in person.root.events
+            ]
             recent.sort(reverse=True)
         if not recent and len(rows) == 1:
             return published[:limit]

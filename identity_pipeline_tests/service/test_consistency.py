@@ -180,3 +180,37 @@ def test_a_uuid_retired_by_the_pipeline_resolves_through_person_merges(tmp_path:
         data = journal(restarted, anonymous_id=newer)
         assert data["uuid"] == older
         assert len(data["journal"]) == 4
+
+
+def test_a_graph_published_while_the_service_runs_goes_live_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    with running(tmp_path, IDENTITY_SERVICE_GRAPH_POLL_SECONDS="0.2", **FAST_SEGMENTS) as service:
+        # an event the service never saw, landed by another producer (an app's export)
+        other = tmp_path / "landing" / "events" / "app-export.jsonl"
+        other.write_text(
+            '{"platform": "app", "anonymous_id": "ext-1", "email": "ext@corp.io", '
+            '"event_id": "app-1", "created_at": "2026-01-05T10:00:00.000000Z"}\n'
+        )
+        assert journal(service, anonymous_id="ext-1") == {"uuid": None, "journal": []}
+        before = create(service, anonymous_id="ext-2", email="ext@corp.io")["uuid"]
+        files = [f for f in wait_for_landing(service, 2) if f.name.startswith("service-")]
+        pipeline_run(con, tmp_path / "landing")
+        person = con.execute(
+            "SELECT person_id FROM identity_graph WHERE id_value = 'ext-1'"
+        ).fetchall()[0][0]
+        # both events carry the email, which outranks device IDs as the anchor: one UUID
+        assert person == before
+        publish(con, tmp_path / "landing", tmp_path / "graph", ingested_segments(files))
+        deadline = time.monotonic() + 20
+        while journal(service, anonymous_id="ext-1")["uuid"] is None:
+            assert time.monotonic() < deadline, "the published graph never went live"
+            time.sleep(0.1)
+        for device in ("ext-1", "ext-2"):
+            data = journal(service, anonymous_id=device)
+            assert data["uuid"] == person
+            assert [e["anonymous_id"] for e in data["journal"]] == ["ext-2", "ext-1"]
+        after = create(service, anonymous_id="ext-2")
+        assert after["uuid"] == person
+    con.close()

@@ -83,9 +83,9 @@ def test_recovery_cuts_a_torn_tail_and_publishes(tmp_path: Path) -> None:
     segment = log.wal_dir / "segment-000000007.jsonl"
     segment.write_bytes(b'{"anonymous_id":"a","created_at":"x"}\n{"anonymous_id":"b","crea')
     lines = list(log.recover())
-    assert lines == [b'{"anonymous_id":"a","created_at":"x"}\n']
+    assert lines == [(7, b'{"anonymous_id":"a","created_at":"x"}\n')]
     landed = tmp_path / "landing" / "events" / log.landing_name(7)
-    assert landed.read_bytes() == lines[0]
+    assert landed.read_bytes() == lines[0][1]
     assert (log.wal_dir / "segment-000000007.published.jsonl").exists()
     # replaying again publishes nothing new and yields the same lines
     assert list(log.recover()) == lines and log.published == 1

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from identity_pipeline.service.config import ServiceConfig
 from identity_pipeline.service.eventlog import EventLog, Pending
@@ -38,6 +39,7 @@ from identity_pipeline.service.snapshot import GraphSnapshot
 
 log = logging.getLogger("identity_pipeline.service")
 
+PATH = "/api/v1/identifier"
 STRING_FIELDS = ("platform", "anonymous_id", "email", "phone", "fbclid", "gclid", "gaclid")
 REPLAY_CHUNK = 5000
 
@@ -237,56 +239,68 @@ class IdentityService:
         result: Person | None = await future
         return result
 
-    # -- HTTP -----------------------------------------------------------------------------
-    def _authenticate(self, request: Request) -> tuple[str, frozenset[str]] | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    # -- HTTP (raw ASGI: the hot path skips the framework's request/response objects) -------
+    def _authenticate(self, authorization: str) -> tuple[str, frozenset[str]] | None:
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return None
-        scopes = self.config.tokens.get(token.strip())
-        return (token.strip(), scopes) if scopes is not None else None
+        scopes = self.config.tokens.get(token)
+        return (token, scopes) if scopes is not None else None
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, receive: Receive, declared: str | None) -> bytes:
         limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ApiError(400, "BODY_TOO_LARGE", f"the body is larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ApiError(400, "INVALID_JSON", "the client went away")
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise ApiError(400, "BODY_TOO_LARGE", f"the body is larger than {limit} bytes")
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
-    async def identifier(self, request: Request) -> Response:
-        auth = self._authenticate(request)
-        client = request.client.host if request.client else "unknown"
-        key = f"token:{auth[0]}" if auth else f"client:{client}"
-        allowed, headers = self.limiter.hit(key)
+    async def identifier(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authorization = declared = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value.decode("latin-1")
+        auth = self._authenticate(authorization or "")
+        client = scope.get("client")
+        key = f"token:{auth[0]}" if auth else f"client:{client[0] if client else 'unknown'}"
+        allowed, limits = self.limiter.hit(key)
+        status = 200
         try:
             if auth is None:
                 raise ApiError(401, "UNAUTHORIZED", "missing or unknown bearer token")
             if not allowed:
                 raise ApiError(429, "RATE_LIMITED", "rate limit exceeded; see X-RateLimit-Reset")
-            raw = await self._read_body(request)
+            raw = await self._read_body(receive, declared)
             try:
                 parsed = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
                 raise ApiError(400, "INVALID_JSON", "the body is not valid JSON") from None
-            body = validate(parsed)
-            content = await self._answer(body, auth[1])
-            return Response(content, 200, headers, media_type="application/json")
+            content = await self._answer(validate(parsed), auth[1])
         except ApiError as exc:
-            return Response(
-                error_body(exc.code, exc.message), exc.status, headers, "application/json"
-            )
+            status, content = exc.status, error_body(exc.code, exc.message)
         except Exception as exc:
             log.error("internal error answering a request: %s", type(exc).__name__)
-            return Response(
-                error_body("INTERNAL_ERROR", "internal error"), 500, headers, "application/json"
-            )
+            status, content = 500, error_body("INTERNAL_ERROR", "internal error")
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(content)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in limits.items()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
     async def _answer(self, body: dict[str, Any], scopes: frozenset[str]) -> bytes:
         create = "count_prev_visits" in body
@@ -344,7 +358,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return Response(error_body(code, message), status, media_type="application/json")
 
 
-def build_app(service: IdentityService) -> Starlette:
+class _Identifier:
+    """The endpoint as a plain ASGI app (Starlette routes to it; `build_app` calls it
+    directly for POSTs, skipping the middleware stack)."""
+
+    def __init__(self, service: IdentityService) -> None:
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.service.identifier(scope, receive, send)
+
+
+def build_app(service: IdentityService) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.start(asyncio.get_running_loop())
@@ -355,12 +380,20 @@ def build_app(service: IdentityService) -> Starlette:
             watcher.cancel()
             service.stop()
 
-    return Starlette(
+    starlette = Starlette(
         routes=[
-            Route("/api/v1/identifier", service.identifier, methods=["POST"]),
+            Route("/api/v1/identifier", _Identifier(service), methods=["POST"]),
             Route("/openapi.json", _openapi, methods=["GET"]),
             Route("/healthz", _healthz, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == PATH:
+            await service.identifier(scope, receive, send)
+        else:
+            await starlette(scope, receive, send)
+
+    return app

@@ -33,6 +33,8 @@ def serve(host: str = "127.0.0.1", port: int = 8080) -> int:
             lifespan="on",
             log_level="warning",
             access_log=False,
+            proxy_headers=False,
+            server_header=False,
             http="httptools",
             loop="none",
             timeout_graceful_shutdown=10,

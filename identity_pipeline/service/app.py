@@ -190,7 +190,11 @@ class IdentityService:
             row["created_at"] = created_at
             created_us = _parse_us(created_at)
             identifiers = event_identifiers(row, self.config.default_region)
-            item = Pending(line, (created_at, created_us, _dumps(row), identifiers))
+            anonymous = row.get("anonymous_id")
+            item = Pending(
+                line,
+                (created_at, created_us, _dumps(row), identifiers, _text_or_none(anonymous)),
+            )
             item.segment = segment
             items.append(item)
         self._prepare(items)
@@ -208,9 +212,11 @@ class IdentityService:
                 item.blocked = {i.id_key for i in item.extra[3] if i.id_key in blocked}
 
     def _apply(self, item: Pending) -> Person | None:
-        created_at, created_us, entry, identifiers = item.extra
+        created_at, created_us, entry, identifiers, anonymous = item.extra
         usable = tuple(i for i in identifiers if i.id_key not in item.blocked)
-        return self.overlay.apply(Event(item.segment, created_at, created_us, entry, usable))
+        return self.overlay.apply(
+            Event(item.segment, created_at, created_us, entry, usable, anonymous)
+        )
 
     def _committed(self, batch: list[Pending]) -> None:
         """Event loop, after the sync: apply in log order, then release the answers."""
@@ -235,7 +241,9 @@ class IdentityService:
         line = _dumps(row) + b"\n"
         del row["event_id"]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.log.submit(Pending(line, (created_at, created_us, _dumps(row), identifiers), future))
+        anonymous = _text_or_none(body.get("anonymous_id"))
+        extra = (created_at, created_us, _dumps(row), identifiers, anonymous)
+        self.log.submit(Pending(line, extra, future))
         result: Person | None = await future
         return result
 
@@ -336,6 +344,10 @@ class IdentityService:
             + b",".join(entries)
             + b"]}}"
         )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _parse_us(created_at: str) -> int:

@@ -35,6 +35,7 @@ class Event(NamedTuple):
     created_us: int
     entry: bytes  # journal entry JSON: the payload as sent plus created_at
     identifiers: tuple[Identifier, ...]  # usable ones (blocked values left out)
+    anonymous_id: str | None = None  # as sent: it may name a person by UUID
 
 
 @dataclass(slots=True)
@@ -64,7 +65,7 @@ class Overlay:
         self.snapshot = snapshot
         self._parent: dict[int, int] = {}
         self._roots: dict[int, Root] = {}
-        self._retired: dict[str, int] = {}  # UUIDs merged away since the snapshot -> node
+        self._uuid_nodes: dict[str, int] = {}  # every UUID answered since the snapshot -> node
         self.events: list[Event] = []
 
     def carry_over(self, snapshot: GraphSnapshot, ingested_through: int) -> Overlay:
@@ -86,23 +87,50 @@ class Overlay:
             parent[node], node = root, parent[node]
         return root
 
-    def _node_for(self, identifier: Identifier, created_us: int) -> int:
-        row = self.snapshot.person_of(identifier.id_key)
-        node = -(row + 1) if row >= 0 else identifier.id_key
+    def _row_node(self, row: int) -> int:
+        """The node of snapshot person `row`, made on first use."""
+        node = -(row + 1)
         if node not in self._parent:
             self._parent[node] = node
-            if row >= 0:
-                anchor = (*self.snapshot.anchor(row), row)
-                self._roots[node] = Root(
-                    anchor=anchor,
-                    visits=int(self.snapshot.visits[row]),
-                    last_us=int(self.snapshot.last_seen_us[row]),
-                    persons=[row],
-                )
-            else:
-                anchor = (created_us, identifier.rank, identifier.id_value, identifier.id_type, -1)
-                self._roots[node] = Root(anchor=anchor)
+            self._roots[node] = Root(
+                anchor=(*self.snapshot.anchor(row), row),
+                visits=int(self.snapshot.visits[row]),
+                last_us=int(self.snapshot.last_seen_us[row]),
+                persons=[row],
+            )
         return node
+
+    def _node_for(self, identifier: Identifier, created_us: int) -> int:
+        row = self.snapshot.person_of(identifier.id_key)
+        if row >= 0:
+            return self._row_node(row)
+        node = identifier.id_key
+        if node not in self._parent:
+            self._parent[node] = node
+            anchor = (created_us, identifier.rank, identifier.id_value, identifier.id_type, -1)
+            self._roots[node] = Root(anchor=anchor)
+        return node
+
+    def _uuid_node(self, uuid: str) -> int | None:
+        """The node of the person a UUID names (live or retired, here or in the snapshot's
+        person_merges); None if it names nobody."""
+        seen: set[str] = set()
+        current: str | None = uuid
+        while current is not None and current not in seen:
+            seen.add(current)
+            if current in self._uuid_nodes:
+                return self._find(self._uuid_nodes[current])
+            row = self.snapshot.person_index(current)
+            if row >= 0:
+                return self._find(self._row_node(row)) if -(row + 1) in self._parent else -(row + 1)
+            current = self.snapshot.merges.get(current)
+        return None
+
+    def _person_uuid_node(self, anonymous_id: str | None) -> int | None:
+        if not anonymous_id:
+            return None
+        candidate = anonymous_id.strip().lower()
+        return self._uuid_node(candidate) if UUID_RE.match(candidate) else None
 
     def _union(self, a: int, b: int) -> int:
         ra, rb = self._find(a), self._find(b)
@@ -112,9 +140,9 @@ class Overlay:
         if big.size < small.size:
             ra, rb, big, small = rb, ra, small, big
         survivor = min(big.anchor, small.anchor)
-        for loser in (big, small):
-            if loser.anchor != survivor:
-                self._retired[self._uuid(loser)] = ra
+        for root in (big, small):
+            if root.anchor != survivor:  # its UUID retires: it resolves to the survivor
+                self._uuid_nodes.setdefault(self._uuid(root), ra)
         big.anchor = survivor
         big.size += small.size
         big.visits += small.visits
@@ -136,9 +164,16 @@ class Overlay:
         self.events.append(event)
         created_us = event.created_us
         usable = [i for i in event.identifiers if not self.snapshot.is_hub(i.id_key)]
-        if not usable:
+        nodes = []
+        named = self._person_uuid_node(event.anonymous_id)
+        if named is not None:  # an anonymous_id that is a person's UUID names that person
+            if named < 0 and named not in self._parent:
+                named = self._row_node(-named - 1)
+            nodes.append(named)
+            usable = [i for i in usable if i.id_type != "anonymous_id"]
+        nodes.extend(self._node_for(i, created_us) for i in usable)
+        if not nodes:
             return None
-        nodes = [self._node_for(i, created_us) for i in usable]
         root_node = nodes[0]
         for node in nodes[1:]:
             root_node = self._union(root_node, node)
@@ -148,34 +183,26 @@ class Overlay:
         if root.last_us == 0 or created_us - root.last_us > VISIT_GAP_US:
             root.visits += 1
         root.last_us = max(root.last_us, created_us)
-        return Person(self._uuid(root), root.visits, root)
+        uuid = self._uuid(root)
+        self._uuid_nodes.setdefault(uuid, root_node)
+        return Person(uuid, root.visits, root)
 
     # -- reads ----------------------------------------------------------------------------
     def lookup(self, identifiers: list[Identifier], anonymous_id: str | None) -> Person | None:
-        """The person of the first identifier (type priority) anyone knows; else, when
-        anonymous_id is a person UUID (seed 003's Dagster example sends one), that person,
-        following merges made here and the snapshot's person_merges."""
+        """When anonymous_id is a person's UUID (seed 003's Dagster example sends one), that
+        person, following merges made here and the snapshot's person_merges; else the person
+        of the first identifier (type priority) anyone knows."""
+        named = self._person_uuid_node(anonymous_id)
+        if named is not None:
+            return (
+                self._person(named) if named in self._roots else self._snapshot_person(-named - 1)
+            )
         for identifier in sorted(identifiers, key=lambda i: i.rank):
             if identifier.id_key in self._parent:
                 return self._person(self._find(identifier.id_key))
             row = self.snapshot.person_of(identifier.id_key)
             if row >= 0:
                 return self._snapshot_person(row)
-        if anonymous_id and UUID_RE.match(anonymous_id.strip().lower()):
-            return self.resolve_uuid(anonymous_id.strip().lower())
-        return None
-
-    def resolve_uuid(self, uuid: str) -> Person | None:
-        seen: set[str] = set()
-        current: str | None = uuid
-        while current is not None and current not in seen:
-            seen.add(current)
-            if current in self._retired:
-                return self._person(self._find(self._retired[current]))
-            row = self.snapshot.person_index(current)
-            if row >= 0:
-                return self._snapshot_person(row)
-            current = self.snapshot.merges.get(current)
         return None
 
     def _snapshot_person(self, row: int) -> Person:

@@ -138,9 +138,15 @@ def test_seed_examples_sent_verbatim_get_the_documented_answers(service: Service
             "properties": {"segment": "high_value_predicted", "predicted_value": "1000+"},
         },
     }
-    assert UUID.match(ok(service.post(update))["uuid"])
+    assert ok(service.post(update))["uuid"] == resolved["uuid"]  # attached to that person
     by_uuid = ok(service.post({"platform": "dagster-analytics", "anonymous_id": resolved["uuid"]}))
-    assert by_uuid["journal"][0]["valuation_properties"]["action"] == "segment_update"
+    assert by_uuid["uuid"] == resolved["uuid"]
+    assert [
+        e["valuation_properties"]["action"]
+        for e in by_uuid["journal"]
+        if "valuation_properties" in e
+    ] == ["segment_update", "page_view"]
+    assert len(by_uuid["journal"]) == 3
 
 
 def test_the_answer_never_reveals_an_email_the_request_did_not_carry(service: Service) -> None:

@@ -13,8 +13,9 @@ Sides: ours (scipy csgraph, DuckDB -> numpy -> DuckDB), our portable SQL (the Sp
 Splink 5's `cluster_pairwise_predictions_at_threshold` on DuckDB. Partitions must be equal
 (both label a component with its smallest id); the script fails if they are not.
 
-Stitching: a full rebuild of all events, and an incremental run adding `--new-fraction` of the
-events to a graph holding the rest; the incremental graph must equal the rebuild's.
+Stitching: a full rebuild of all events, and an incremental run adding the newest
+`--new-fraction` of the events (by created_at) to a graph holding the rest; the incremental
+graph must equal the rebuild's. Both stitching processes run DuckDB with `--memory-limit`.
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ def _peak_rss_mb() -> float:
 # ---------------------------------------------------------------- child processes
 
 
-def child_stitch(db: str, mode: str) -> dict[str, Any]:
+def child_stitch(db: str, mode: str, memory_limit: str) -> dict[str, Any]:
     from identity_pipeline.identity_graph.stitch import stitch_events
 
     con = duckdb.connect(db)
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET memory_limit = $limit", {"limit": memory_limit})
     if mode == "full":
         report = stitch_events(con, "all_events", full_rebuild=True)
         return {"seconds": report.seconds, "persons": report.persons, "rss_mb": _peak_rss_mb()}
@@ -100,8 +102,12 @@ def child_components(db: str, graph: str, side: str) -> dict[str, Any]:
         from identity_pipeline.identity_graph.components import components
 
         started = time.perf_counter()
-        components(con, nodes, edges, "bench_out", "sql" if side == "sql" else "scipy")
-        con.execute(f"CREATE TABLE {out} AS SELECT * FROM bench_out")
+        components(con, edges, "bench_out", "sql" if side == "sql" else "scipy")
+        # as Splink does, a row for every node (ours leaves nodes without edges out)
+        con.execute(
+            f"CREATE TABLE {out} AS SELECT n.id_key, coalesce(b.component, n.id_key) AS component "
+            f"FROM {nodes} AS n LEFT JOIN bench_out AS b ON b.id_key = n.id_key"
+        )
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "rss_mb": _peak_rss_mb()}
 
@@ -127,12 +133,14 @@ def prepare_events(con: duckdb.DuckDBPyConnection, events: int, new_fraction: fl
         f"AS created_at) FROM ({events_query()})",
         event_params(42, 0, events, people_for(events)),
     )
-    per_10k = round(new_fraction * 10_000)
-    for table, test in (("new_events", "<"), ("base_events", ">=")):
+    row = con.execute(
+        "SELECT quantile_disc(created_at, $q) FROM all_events", {"q": 1 - new_fraction}
+    ).fetchone()
+    cutoff = row[0] if row else None
+    for table, test in (("new_events", ">"), ("base_events", "<=")):
         con.execute(
-            f"CREATE TABLE {table} AS SELECT * FROM all_events "
-            f"WHERE hash(event_id) % 10000 {test} $n",
-            {"n": per_10k},
+            f"CREATE TABLE {table} AS SELECT * FROM all_events WHERE created_at {test} $cutoff",
+            {"cutoff": cutoff},
         )
 
 
@@ -195,9 +203,10 @@ def _line(label: str, result: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--chains", type=int, default=200)
+    parser.add_argument("--chains", type=int, default=200, help="0: no chain graph")
     parser.add_argument("--chain-length", type=int, default=2000)
     parser.add_argument("--new-fraction", type=float, default=0.01)
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for stitching")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -218,22 +227,27 @@ def main() -> None:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
         print(f"generated {args.events:,} events in {time.perf_counter() - started:.1f} s")
 
-        full = run_child("stitch", full_db, "full")
-        incremental = run_child("stitch", inc_db, "incremental")
+        full = run_child("stitch", full_db, "full", args.memory_limit)
+        incremental = run_child("stitch", inc_db, "incremental", args.memory_limit)
         with duckdb.connect(full_db) as con:
             con.execute(f"ATTACH '{inc_db}' AS inc (READ_ONLY)")
             mismatches = graph_mismatches(con, "main", "inc")
             prepare_identity_graph(con)
-            prepare_chains(con, args.chains, args.chain_length)
+            graphs = ("identity", "chains") if args.chains > 0 else ("identity",)
+            if args.chains > 0:
+                prepare_chains(con, args.chains, args.chain_length)
             sizes = {
                 g: con.execute(
                     f"SELECT (SELECT count(*) FROM {g}_nodes), (SELECT count(*) FROM {g}_edges)"
                 ).fetchone()
-                for g in ("identity", "chains")
+                for g in graphs
             }
 
         share = incremental["seconds"] / full["seconds"]
-        print(f"stitching {args.events:,} events ({full['persons']:,} persons)")
+        print(
+            f"stitching {args.events:,} events ({full['persons']:,} persons), "
+            f"DuckDB memory_limit {args.memory_limit}"
+        )
         print(_line("full rebuild", full))
         print(
             _line(f"incremental +{args.new_fraction:.0%}", incremental)
@@ -242,7 +256,7 @@ def main() -> None:
         )
         print(f"  incremental graph == rebuild graph: {mismatches == 0}")
         results: dict[str, dict[str, dict[str, Any]]] = {}
-        for graph in ("identity", "chains"):
+        for graph in graphs:
             results[graph] = {
                 s: run_child("cc", full_db, graph, s) for s in ("ours", "sql", "splink")
             }

@@ -1,7 +1,8 @@
 """Connected components: scipy for the DuckDB path, portable SQL for other engines.
 
-Both give each node the smallest node key of its component, so results compare directly and
-depend neither on input order nor on how nodes happen to be numbered.
+Both give each node that has an edge the smallest node key of its component (a node without
+edges is alone), so results compare directly and depend neither on input order nor on how
+nodes happen to be numbered.
 
 - `components_scipy`: DuckDB -> numpy -> `scipy.sparse.csgraph.connected_components`, the
   fastest measured here (IDENTITY_GRAPH.md: 0.48 s for 2M identifiers).
@@ -24,40 +25,38 @@ MAX_ROUNDS = 200
 
 
 def components(
-    con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str, method: Method = "scipy"
+    con: duckdb.DuckDBPyConnection, edges: str, out: str, method: Method = "scipy"
 ) -> int:
-    """Temp table `out` (id_key, component) for the nodes in `nodes` (id_key) linked by
-    `edges` (key_a, key_b; both ends must be nodes). Table names are our own constants.
-    Returns the number of rounds (scipy: 1)."""
+    """Temp table `out` (id_key, component) for every node of `edges` (key_a, key_b): the
+    smallest key of its component. A node with no edge is alone in its component and has no
+    row. Table names are our own constants. Returns the number of rounds (scipy: 1)."""
     if method == "scipy":
-        return components_scipy(con, nodes, edges, out)
+        return components_scipy(con, edges, out)
     if method == "sql":
-        return components_sql(con, nodes, edges, out)
+        return components_sql(con, edges, out)
     raise ValueError(f"unknown components method {method!r}")
 
 
-def components_scipy(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str) -> int:
+def components_scipy(con: duckdb.DuckDBPyConnection, edges: str, out: str) -> int:
     import numpy as np
     import pyarrow as pa
     from scipy.sparse import csr_array
     from scipy.sparse.csgraph import connected_components
 
-    keys = np.sort(con.execute(f"SELECT id_key FROM {nodes}").fetchnumpy()["id_key"])
     pairs = con.execute(f"SELECT key_a, key_b FROM {edges}").fetchnumpy()
-    index_type = np.int32 if len(keys) < 2**31 else np.int64
-    rows = np.searchsorted(keys, pairs["key_a"]).astype(index_type)
-    cols = np.searchsorted(keys, pairs["key_b"]).astype(index_type)
+    m = len(pairs["key_a"])
+    # dense numbering of the endpoints; keys come back sorted, so a smaller index is a smaller key
+    keys, index = np.unique(np.concatenate([pairs["key_a"], pairs["key_b"]]), return_inverse=True)
     del pairs
     n = len(keys)
-    graph = csr_array((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    del rows, cols
+    index = index.astype(np.int32 if n < 2**31 else np.int64)
+    graph = csr_array((np.ones(m, dtype=np.int8), (index[:m], index[m:])), shape=(n, n))
+    del index
     count_, labels = connected_components(graph, directed=False)
     del graph
-    # keys are sorted, so the first index of each label is its smallest key
     first = np.full(count_, n, dtype=np.int64)
     np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
-    component = keys[first[labels]]
-    result = pa.table({"id_key": pa.array(keys), "component": pa.array(component)})
+    result = pa.table({"id_key": pa.array(keys), "component": pa.array(keys[first[labels]])})
     con.register("ig_cc_arrow", result)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM ig_cc_arrow")
@@ -66,16 +65,13 @@ def components_scipy(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out
     return 1
 
 
-def components_sql(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str) -> int:
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW ig_cc_input_nodes AS SELECT id_key AS node FROM {nodes}"
-    )
+def components_sql(con: duckdb.DuckDBPyConnection, edges: str, out: str) -> int:
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW ig_cc_input_edges AS "
         f"SELECT key_a AS src, key_b AS dst FROM {edges}"
     )
-    materialize(con, "ig_cc_labels", "select_cc_initial_labels.sql")
     materialize(con, "ig_cc_edges", "select_cc_edges.sql")
+    materialize(con, "ig_cc_labels", "select_cc_initial_labels.sql")
     rounds = 0
     while count(con, "SELECT count(*) FROM ig_cc_edges") > 0:
         rounds += 1
@@ -94,7 +90,7 @@ def components_sql(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: 
         "FROM ig_cc_labels"
     )
     con.execute(
-        "DROP VIEW ig_cc_input_nodes; DROP VIEW ig_cc_input_edges; DROP TABLE ig_cc_labels; "
+        "DROP VIEW ig_cc_input_edges; DROP TABLE ig_cc_labels; "
         "DROP TABLE ig_cc_edges; DROP TABLE IF EXISTS ig_cc_hooks; "
         "DROP TABLE IF EXISTS ig_cc_jumped; DROP TABLE IF EXISTS ig_cc_relabelled; "
         "DROP TABLE IF EXISTS ig_cc_contracted"

@@ -23,7 +23,7 @@ import duckdb
 
 from identity_pipeline.identity_graph.components import Method, components
 from identity_pipeline.identity_graph.rules import ID_TYPES
-from identity_pipeline.identity_graph.sql_files import count, materialize
+from identity_pipeline.identity_graph.sql_files import count, materialize, run
 
 PERSON_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "identity_pipeline/person")
 MAX_RESOLVE_HOPS = 1000
@@ -47,7 +47,7 @@ def stage_persons(con: duckdb.DuckDBPyConnection, *, full: bool, method: Method)
     materialize(con, "ig_old_graph", "select_old_graph.sql")
     materialize(con, "ig_affected", "select_affected_identifiers.sql", {"full": full})
     materialize(con, "ig_affected_links", "select_affected_links.sql")
-    rounds = components(con, "ig_affected", "ig_affected_links", "ig_components", method)
+    rounds = components(con, "ig_affected_links", "ig_components", method)
     materialize(
         con, "ig_new_graph", "select_new_graph.sql", {"namespace_hex": PERSON_NAMESPACE.hex}
     )
@@ -56,41 +56,22 @@ def stage_persons(con: duckdb.DuckDBPyConnection, *, full: bool, method: Method)
     return count(con, "SELECT count(*) FROM ig_affected"), rounds
 
 
-def write_persons(con: duckdb.DuckDBPyConnection, *, full: bool, now: datetime) -> None:
-    """Replace the changed part of identity_graph and persons; log changes. Call inside the
-    caller's transaction."""
+def write_persons(con: duckdb.DuckDBPyConnection, *, now: datetime) -> None:
+    """Write what changed: identity_graph rows whose person changed, persons rows that differ,
+    and the change log. Rows that stay the same are not rewritten, so an incremental run writes
+    little however many identifiers it re-stitched. Call inside the caller's transaction."""
+    materialize(con, "ig_graph_removed", "select_graph_rows_removed.sql")
+    materialize(con, "ig_graph_added", "select_graph_rows_added.sql")
+    materialize(con, "ig_persons_added", "select_persons_added.sql")
     params = {"now": now}
-    if full:
-        con.execute("DELETE FROM identity_graph; DELETE FROM persons")
-    else:
-        con.execute(
-            "DELETE FROM identity_graph WHERE person_id IN (SELECT person_id FROM ig_old_persons)"
-        )
-        con.execute(
-            """
-            DELETE FROM persons
-            WHERE person_id IN (SELECT person_id FROM ig_old_persons)
-               OR person_id IN (SELECT person_id FROM ig_new_persons)
-            """
-        )
-    con.execute(
-        """
-        INSERT INTO identity_graph
-            (id_key, id_type, id_value, person_id, first_seen_at, updated_at)
-        SELECT id_key, id_type, id_value, person_id, first_seen_at, $now FROM ig_new_graph
-        """,
-        params,
-    )
-    con.execute("INSERT INTO persons SELECT *, $now FROM ig_new_persons", params)
-    con.execute(
-        """
-        INSERT INTO person_merges
-            (old_person_id, new_person_id, reason, caused_by_event_id, caused_at, recorded_at)
-        SELECT old_person_id, new_person_id, reason, caused_by_event_id, caused_at, $now
-        FROM ig_person_changes
-        """,
-        params,
-    )
+    for name in (
+        "delete_changed_identity_graph.sql",
+        "insert_identity_graph.sql",
+        "delete_changed_persons.sql",
+        "insert_persons.sql",
+        "insert_person_merges.sql",
+    ):
+        run(con, name, params)
 
 
 def resolve_person_id(con: duckdb.DuckDBPyConnection, person_id: str) -> str | None:

@@ -40,6 +40,9 @@ _TEMP_TABLES = (
     "ig_new_graph",
     "ig_new_persons",
     "ig_person_changes",
+    "ig_graph_removed",
+    "ig_graph_added",
+    "ig_persons_added",
     "ig_blocked_patterns",
     "ig_max_links",
     "ig_type_rank",
@@ -94,7 +97,7 @@ def stitch_events(
                 "(SELECT id_key FROM ig_hub_candidates)"
             )
         restitched, rounds = stage_persons(con, full=full_rebuild, method=method)
-        write_persons(con, full=full_rebuild, now=now)
+        write_persons(con, now=now)
     changes = dict(
         con.execute("SELECT reason, count(*) FROM ig_person_changes GROUP BY reason").fetchall()
     )

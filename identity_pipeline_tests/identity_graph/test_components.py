@@ -45,8 +45,11 @@ def _both(nodes: list[int], edges: list[tuple[int, int]]) -> tuple[dict[int, int
     con.execute("CREATE TABLE n AS SELECT * FROM n_arrow; CREATE TABLE e AS SELECT * FROM e_arrow")
     results = []
     for method in ("scipy", "sql"):
-        components(con, "n", "e", "out", method)  # type: ignore[arg-type]
-        results.append(dict(con.execute("SELECT id_key, component FROM out").fetchall()))
+        components(con, "e", "out", method)  # type: ignore[arg-type]
+        linked = dict(con.execute("SELECT id_key, component FROM out").fetchall())
+        endpoints = {k for edge in edges for k in edge if edge[0] != edge[1]}
+        assert endpoints <= set(linked) <= set(nodes)
+        results.append({n: linked.get(n, n) for n in nodes})
     return tuple(results)
 
 

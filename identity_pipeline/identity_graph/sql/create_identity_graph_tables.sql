@@ -8,21 +8,20 @@ CREATE TABLE IF NOT EXISTS identity_identifiers (
     id_type        VARCHAR NOT NULL,   -- customer_id | email | phone | anonymous_id | gclid | fbclid
     id_value       VARCHAR NOT NULL,
     first_seen_at  TIMESTAMP NOT NULL,
-    first_event_id VARCHAR NOT NULL,   -- earliest event (created_at, then event_id) carrying it
-    last_seen_at   TIMESTAMP NOT NULL,
-    events         BIGINT NOT NULL
+    first_event_id VARCHAR NOT NULL    -- earliest event (created_at, then event_id) carrying it
 );
 
 -- Distinct pairs of identifiers that appeared in one event (key_a < key_b).
+-- Both tables change only when something new or earlier arrives: an identifier or event seen
+-- again writes nothing, so an incremental run rewrites little (activity counts such as last
+-- seen, events and visits belong to the tables built from the events themselves).
 CREATE TABLE IF NOT EXISTS identity_links (
     key_a          BIGINT NOT NULL,
     key_b          BIGINT NOT NULL,
     type_a         VARCHAR NOT NULL,
     type_b         VARCHAR NOT NULL,
     first_seen_at  TIMESTAMP NOT NULL,
-    first_event_id VARCHAR NOT NULL,
-    last_seen_at   TIMESTAMP NOT NULL,
-    events         BIGINT NOT NULL
+    first_event_id VARCHAR NOT NULL
 );
 
 -- Identifiers excluded from stitching: blocked values and identifiers linking too many
@@ -40,14 +39,13 @@ CREATE TABLE IF NOT EXISTS identity_hubs (
     detected_at       TIMESTAMP NOT NULL
 );
 
--- identifier -> person. Hubs have no row.
+-- identifier -> person. Hubs have no row. Rows are rewritten only when they change.
 CREATE TABLE IF NOT EXISTS identity_graph (
     id_key        BIGINT NOT NULL,
     id_type       VARCHAR NOT NULL,
     id_value      VARCHAR NOT NULL,
     person_id     VARCHAR NOT NULL,     -- UUID (uuid5 of the person's anchor identifier)
-    first_seen_at TIMESTAMP NOT NULL,
-    updated_at    TIMESTAMP NOT NULL
+    updated_at    TIMESTAMP NOT NULL    -- when this identifier got this person_id
 );
 
 -- One row per live person; the anchor is the earliest-seen identifier (ties: type priority,
@@ -58,7 +56,6 @@ CREATE TABLE IF NOT EXISTS persons (
     anchor_type   VARCHAR NOT NULL,
     anchor_value  VARCHAR NOT NULL,
     first_seen_at TIMESTAMP NOT NULL,
-    last_seen_at  TIMESTAMP NOT NULL,
     identifiers   BIGINT NOT NULL,
     customer_ids  BIGINT NOT NULL,
     emails        BIGINT NOT NULL,

@@ -1,2 +1,2 @@
--- Every node starts as its own label. Input: ig_cc_input_nodes (node).
-SELECT DISTINCT node, node AS label FROM ig_cc_input_nodes
+-- Every node of an edge starts as its own label (ig_cc_edges holds both directions).
+SELECT DISTINCT src AS node, src AS label FROM ig_cc_edges

@@ -1,4 +1,4 @@
--- Distinct identifiers of this run's events, with first/last seen and whether they match a
+-- Distinct identifiers of this run's events, with when they were first seen and whether they match a
 -- blocked pattern: $re_<type> is the alternation of every pattern for that type (and '*'),
 -- bound as a constant so each regular expression compiles once. `spellings` > 1 flags two
 -- identifiers hashed to the same id_key.
@@ -16,7 +16,6 @@ FROM (
     SELECT id_key, min(id_type) AS id_type, min(id_value) AS id_value, min(plain) AS plain,
         min(created_at) AS first_seen_at,
         min(struct_pack(t := created_at, e := event_id)).e AS first_event_id,
-        max(created_at) AS last_seen_at, count(*) AS events,
         CASE WHEN min(id_type) <> max(id_type) OR min(id_value) <> max(id_value) THEN 2 ELSE 1 END
             AS spellings
     FROM ig_event_identifiers

@@ -256,21 +256,30 @@ def publish_from_warehouse(
     graph_dir: Path,
     *,
     journal: str | None = None,
+    activity: str | None = None,
     ingested_segments: dict[str, int] | None = None,
 ) -> Path:
     """Publish the identity graph tables (identity_graph, persons, identity_hubs,
-    person_merges) of `con`, the pipeline's connection, as a snapshot. graph-core's persons
-    table has no visit count yet: visits are published as 0 until it does."""
-    columns = {r[0] for r in con.execute("DESCRIBE persons").fetchall()}
-    visits = "visits" if "visits" in columns else "0"
-    con.execute(
+    person_merges) of `con`, the pipeline's connection, as a snapshot.
+
+    graph-core's persons table keeps no activity (left to the events assets): pass
+    `activity` (person_id, visits, last_seen_at) when one exists; without it visits are 0 and
+    last_seen_at is first_seen_at, so the service counts visits from its own events only."""
+    source = (
         f"""
-        CREATE OR REPLACE TEMP VIEW svc_src_persons AS
-        SELECT person_id, anchor_type, anchor_value, first_seen_at, last_seen_at,
-            {visits} AS visits
+        SELECT p.person_id, p.anchor_type, p.anchor_value, p.first_seen_at,
+            coalesce(a.last_seen_at, p.first_seen_at) AS last_seen_at,
+            coalesce(a.visits, 0) AS visits
+        FROM persons AS p LEFT JOIN {activity} AS a USING (person_id)
+        """
+        if activity
+        else """
+        SELECT person_id, anchor_type, anchor_value, first_seen_at,
+            first_seen_at AS last_seen_at, 0 AS visits
         FROM persons
         """
     )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW svc_src_persons AS {source}")
     try:
         return publish_snapshot(
             con,

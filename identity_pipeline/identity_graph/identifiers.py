@@ -13,9 +13,9 @@ from datetime import datetime
 
 import duckdb
 
-from identity_pipeline.contacts.normalize import normalize_table
 from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 from identity_pipeline.identity_graph.sql_files import count, materialize, run
+from identity_pipeline.normalize.values import normalize_table
 
 EVENT_COLUMNS = (
     "event_id",

@@ -5,7 +5,7 @@ service needs the same answer for one event in microseconds. So this module call
 pieces the graph does, never its own copies:
 - emails: `uid2_client.input_util.normalize_email_string` and its base64 SHA-256, the SDK the
   contacts normalizer is kept bit-exact with (PROTOCOLS.md §4);
-- phones: `contacts.normalize.normalize_phone` (SDK-accepted E.164 as is, else phonenumbers
+- phones: `normalize.values.normalize_phone` (SDK-accepted E.164 as is, else phonenumbers
   with the default region), hashed the same way;
 - anonymous and click IDs trimmed, `gaclid` read as `gclid` (select_event_identifiers.sql);
 - `id_key`: the graph's `md5_number_lower(type || ':' || value) >> 1`;
@@ -30,9 +30,9 @@ from typing import Any
 import duckdb
 from uid2_client.input_util import get_base64_encoded_hash, normalize_email_string
 
-from identity_pipeline.contacts.normalize import normalize_phone
 from identity_pipeline.identity_graph.identifiers import _type_patterns
 from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
+from identity_pipeline.normalize.values import normalize_phone
 
 TYPE_RANK = {id_type: rank for rank, id_type in enumerate(ID_TYPES)}
 

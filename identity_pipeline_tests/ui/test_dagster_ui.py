@@ -20,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, sync_playwright
 
-from identity_pipeline.contacts.generate import generate_contacts
+from identity_pipeline.dev.generate_contacts import generate_contacts
 
 pytestmark = pytest.mark.integration
 

@@ -87,6 +87,12 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return int(module.main(args.rest))
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from identity_pipeline.service.server import serve
+
+    return serve(args.host, args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="identity-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("service", choices=["uid2", "id5"])
     sandbox.add_argument("rest", nargs=argparse.REMAINDER, help="options of that sandbox")
     sandbox.set_defaults(func=_cmd_sandbox)
+
+    serve = sub.add_parser("serve", help="run the identity service (seed 003's identifier API)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.set_defaults(func=_cmd_serve)
     return parser
 
 

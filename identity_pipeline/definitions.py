@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, EnvVar, in_process_executor
+import warnings
+
+from dagster import BetaWarning, Definitions, EnvVar, in_process_executor
 
 from identity_pipeline import settings
 from identity_pipeline.attribution.assets import build_attribution_assets, daily_partitions
@@ -42,6 +44,11 @@ from identity_pipeline.uid2.checks import uid2_refresh_from_in_future
 # Partitions and lookback shape the asset graph, so they are read when definitions load.
 attribution_days = daily_partitions(settings.attribution_start_date())
 lookback_days = settings.attribution_lookback_days()
+with warnings.catch_warnings():
+    # backfill_policy (a whole backfill range in one run) is a beta parameter of @asset in
+    # Dagster 1.13; we use it on purpose, so its warning is nothing a user could act on.
+    warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
+    attribution_assets = build_attribution_assets(attribution_days, lookback_days)
 
 defs = Definitions(
     assets=[
@@ -52,7 +59,7 @@ defs = Definitions(
         uid2_mapping,
         id5_due_for_refresh,
         id5_mapping,
-        *build_attribution_assets(attribution_days, lookback_days),
+        *attribution_assets,
     ],
     asset_checks=[
         dii_unique,

@@ -11,12 +11,14 @@ Without UID2 credentials in the environment the demo starts the local UID2 sandb
 from __future__ import annotations
 
 import os
-import warnings
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from identity_pipeline import settings
+from identity_pipeline.dagster_instance import use_project_instance
+from identity_pipeline.progress import step_progress
 
 UID2_ENV = ("UID2_BASE_URL", "UID2_API_KEY", "UID2_SECRET_KEY")
 
@@ -57,12 +59,8 @@ def _jobs() -> list[tuple[str, str]]:
 def run_demo(rows: int, seed: int, days: int) -> int:
     from datetime import timedelta
 
-    from dagster import BetaWarning, DagsterInstance
-
-    # Dagster marks backfill policies beta; the demo's reader does not need that warning.
-    warnings.filterwarnings("ignore", category=BetaWarning)
+    from dagster import DagsterInstance
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from identity_pipeline.attribution.generate import generate_activity
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
@@ -70,6 +68,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     from identity_pipeline.definitions import defs
     from identity_pipeline.id5.service import id5_service
 
+    started = time.perf_counter()
     console = Console()
     landing = settings.landing_path()
     now = settings.now()
@@ -78,20 +77,12 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     steps = [("generate", f"{rows:,} contacts and {days} days of ad activity"), *_jobs()]
     steps.append(("attribution", f"impressions -> campaign_attribution, {first}..{last}"))
     with ExitStack() as stack:
-        instance = stack.enter_context(
-            DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-        )
-        console.print(f"using {stack.enter_context(_uid2_operator(console))}")
-        console.print(f"using {stack.enter_context(id5_service())}")
-        progress = stack.enter_context(
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=console,
-            )
-        )
+        home = use_project_instance()  # the instance `identity-pipeline ui` shows
+        instance = stack.enter_context(DagsterInstance.get())
+        console.print(f"using Dagster instance {home}", soft_wrap=True)
+        console.print(f"using {stack.enter_context(_uid2_operator(console))}", soft_wrap=True)
+        console.print(f"using {stack.enter_context(id5_service())}", soft_wrap=True)
+        progress = stack.enter_context(step_progress(console))
         task = progress.add_task("demo", total=len(steps))
         for name, what in steps:
             progress.update(task, description=f"{name}: {what}")
@@ -121,6 +112,11 @@ def run_demo(rows: int, seed: int, days: int) -> int:
                     return 1
             progress.advance(task)
     _print_summary(console)
+    console.print(
+        f"demo finished in {time.perf_counter() - started:.1f} s; see its runs and assets "
+        "in the Dagster UI: identity-pipeline ui",
+        soft_wrap=True,
+    )
     return 0
 
 

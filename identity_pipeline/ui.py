@@ -58,24 +58,26 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(host: str, port: int) -> int:
     """Run both services until Ctrl-C or SIGTERM, or until one of them exits."""
+    # Ctrl-C and SIGTERM stop us, then we stop both services. A shell that starts us in the
+    # background leaves SIGINT ignored, and ignored signals are inherited: restore it first so
+    # the services (which map SIGTERM to their SIGINT handler) can be stopped either way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     home = use_project_instance()
     print(f"Dagster instance: {home}", flush=True)
     print(f"Dagster UI: http://{host}:{port} (Ctrl-C stops the webserver and the daemon)")
     sys.stdout.flush()
-    started = {
-        Path(command[0]).name: subprocess.Popen(command, env=os.environ.copy())
-        for command in commands(host, port)
-    }
-    processes = list(started.values())
-
-    def _terminate(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    started: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        while all(process.poll() is None for process in processes):
+        for command in commands(host, port):
+            started[Path(command[0]).name] = subprocess.Popen(command, env=os.environ.copy())
+        while all(process.poll() is None for process in started.values()):
             time.sleep(0.5)
         for name, process in started.items():
             if process.returncode is not None:
@@ -85,4 +87,4 @@ def serve(host: str, port: int) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _stop(processes)
+        _stop(list(started.values()))

@@ -13,6 +13,9 @@ import duckdb
 from identity_pipeline.reporting.charts import markdown_image, stacked_daily_bars
 
 CHART_DAYS = 14
+INLINE_MARKDOWN_LIMIT = 1000
+"""The Dagster UI shows Markdown metadata shorter than this in place, longer behind a
+"[Show Markdown]" link (dagster-webserver 1.13's MetadataEntry)."""
 
 
 @dataclass(frozen=True)
@@ -49,24 +52,30 @@ def campaign_table(con: duckdb.DuckDBPyConnection, start: date, end: date, limit
         f"| campaign | impr. | conv. | value ({unit}) |",
         "|---|---:|---:|---:|",
     ]
+    note = (
+        f"\n{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}, last-touch credit, "
+        "top campaigns by value. All campaigns, reach and linear credit: table "
+        "`campaign_attribution` in DuckDB."
+    )
     for campaign, imps, conversions, value, _currency in rows:
-        lines.append(
-            f"| {campaign} | {int(imps):,} | {float(conversions):,.0f} | {_number(value)} |"
-        )
+        cells = [str(campaign), f"{int(imps):,}", f"{float(conversions):,.0f}", _number(value)]
+        line = f"| {' | '.join(cells)} |"
+        if sum(len(x) + 1 for x in [*lines, line, note]) >= INLINE_MARKDOWN_LIMIT:
+            break  # longer Markdown hides behind "[Show Markdown]" in the UI
+        lines.append(line)
     if not rows:
         lines.append("| (no campaigns in these days) | | | |")
-    lines.append("")
-    lines.append(
-        f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}, last-touch "
-        "credit. Reach and linear credit: table `campaign_attribution` in DuckDB."
-    )
+    lines.append(note)
     return "\n".join(lines)
 
 
 def value_chart(con: duckdb.DuckDBPyConnection, end: date, days: int = CHART_DAYS) -> str:
     """Markdown with a PNG: attributed value (last touch) per campaign per day for the `days`
     days before `end`, in the days' most common currency."""
+    earliest = con.execute("SELECT min(day) FROM campaign_attribution").fetchall()[0][0]
     first = end - timedelta(days=days)
+    if earliest is not None and first < earliest < end:
+        first, days = earliest, (end - earliest).days  # no empty days before the data starts
     rows = con.execute(
         """
         WITH recent AS (
@@ -94,7 +103,7 @@ def value_chart(con: duckdb.DuckDBPyConnection, end: date, days: int = CHART_DAY
     png = stacked_daily_bars(
         all_days,
         series,
-        title=f"Attributed value (last touch) per campaign, last {days} days",
+        title=f"Attributed value (last touch) per campaign, {first} to {end - timedelta(1)}",
         unit=currency or "value",
     )
     return markdown_image(png, f"attributed value per campaign, {first} to {end}")

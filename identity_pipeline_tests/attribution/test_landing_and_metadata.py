@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, FloatMetadataValue, IntMetadataValue
 
+from identity_pipeline.attribution.report import INLINE_MARKDOWN_LIMIT
 from identity_pipeline.reporting.charts import PNG_SIGNATURE
 from identity_pipeline_tests.attribution.conftest import World, run_days
 
@@ -143,6 +144,7 @@ def test_parquet_files_and_campaign_metadata(world: World, instance: DagsterInst
     assert "| camp-1 | 2 | 3 | 150.00 |" in table
     assert "| camp-0 | 2 | 0 | 0.00 |" in table
     assert "| campaign | impr. | conv. | value (USD) |" in table
+    assert len(table) < INLINE_MARKDOWN_LIMIT  # shown in place, not behind "[Show Markdown]"
     png = base64.b64decode(chart.split("data:image/png;base64,", 1)[1].rstrip(")"))
     assert png.startswith(PNG_SIGNATURE) and len(png) > 2_000
 

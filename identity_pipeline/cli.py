@@ -1,4 +1,4 @@
-"""`identity-pipeline` command line: demo, ui, generate, hash, sandbox.
+"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox.
 
 Heavy imports (Dagster above all) happen inside the command that needs them, so `hash` and
 `generate` start in a fraction of a second.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from identity_pipeline import settings
@@ -82,6 +83,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(rows=args.rows, seed=args.seed, days=args.days)
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from identity_pipeline.run_job import run_job
+
+    return run_job(args.job, args.first, args.last)
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from identity_pipeline.ui import serve
 
@@ -128,6 +135,28 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1", help="address the webserver listens on")
     ui.add_argument("--port", type=int, default=3000, help="port the webserver listens on")
     ui.set_defaults(func=_cmd_ui)
+
+    run = command(
+        "run",
+        "run one job (ingest_contacts, uid2_refresh, id5_refresh, attribution, ...) in this "
+        "process on the shared instance",
+    )
+    run.add_argument("job", help="job name, as listed in the README and the UI")
+    run.add_argument(
+        "--from",
+        dest="first",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="first day of a partitioned job such as attribution (default: yesterday, UTC)",
+    )
+    run.add_argument(
+        "--to",
+        dest="last",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="last day, included (default: the --from day, else yesterday)",
+    )
+    run.set_defaults(func=_cmd_run)
 
     gen = command(
         "generate",

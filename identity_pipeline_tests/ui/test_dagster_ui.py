@@ -126,11 +126,12 @@ def _dismiss_community_dialog(page: Page) -> None:
     skip.click()
 
 
-def _shot(page: Page, folder: Path, name: str) -> Path:
+def _shot(page: Page, folder: Path, name: str, *, readme: bool = False) -> Path:
+    """Save a screenshot and print where; UPDATE_SCREENSHOT=1 refreshes the README's ones."""
     path = folder / name
     page.screenshot(path=str(path))
     print(f"screenshot: {path}")
-    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+    if readme and os.environ.get("UPDATE_SCREENSHOT") == "1":
         shutil.copy(path, PROJECT / "docs" / name)
     return path
 
@@ -166,7 +167,7 @@ def test_ui_shows_the_demo_and_a_launched_materialization_succeeds(
         chart = page.locator('img[src^="data:image/png;base64,"]').first
         chart.wait_for()
         assert chart.evaluate("img => img.complete && img.naturalWidth") == 448  # a real PNG
-        _shot(page, folder, "campaign-attribution-chart.png")
+        _shot(page, folder, "campaign-attribution-chart.png", readme=True)
         page.keyboard.press("Escape")
 
         # Its partitions: the demo's days are materialized.
@@ -179,7 +180,7 @@ def test_ui_shows_the_demo_and_a_launched_materialization_succeeds(
         for group in ("contacts", "uid2", "id5", "optouts", "attribution"):
             page.get_by_text(group, exact=True).first.wait_for()
         time.sleep(1)  # let the graph layout settle before the picture
-        _shot(page, folder, "dagster-ui.png")
+        _shot(page, folder, "dagster-ui.png", readme=True)
 
         # A materialization launched from the UI goes through the queue and the daemon.
         page.goto(f"{base}/assets/raw_contacts")

@@ -50,7 +50,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-DEMO_DAYS = 7
+DEMO_DAYS = 14
+DEMO_ROWS = 2000
 DEMO_JOBS = ("ingest_contacts", "uid2_refresh", "id5_refresh", "attribution")
 WARNINGS = ("Warning:", "BetaWarning", "SupersessionWarning", "DeprecationWarning")
 
@@ -68,7 +69,7 @@ def demo_then_ui(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env["IDENTITY_PIPELINE_LANDING"] = str(tmp_path / "data" / "landing")
     cli = str(Path(sys.executable).parent / "identity-pipeline")
     demo = subprocess.run(
-        [cli, "demo", "--rows", "600", "--days", str(DEMO_DAYS)],
+        [cli, "demo", "--rows", str(DEMO_ROWS), "--days", str(DEMO_DAYS)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -209,4 +210,4 @@ def test_ui_shows_the_demo_and_a_launched_materialization_succeeds(
         assert sorted(r.job_name for r in runs if r.job_name in DEMO_JOBS) == sorted(DEMO_JOBS)
 
     with duckdb.connect(str(folder / "data" / "identity.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw_contacts").fetchone() == (600,)
+        assert con.execute("SELECT count(*) FROM raw_contacts").fetchone() == (DEMO_ROWS,)

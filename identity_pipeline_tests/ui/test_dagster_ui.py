@@ -168,6 +168,7 @@ def test_ui_shows_the_demo_and_a_launched_materialization_succeeds(
         chart = page.locator('img[src^="data:image/png;base64,"]').first
         chart.wait_for()
         assert chart.evaluate("img => img.complete && img.naturalWidth") == 448  # a real PNG
+        time.sleep(1)  # let the dialog finish fading in before the picture
         _shot(page, folder, "campaign-attribution-chart.png", readme=True)
         page.keyboard.press("Escape")
 

@@ -1,6 +1,8 @@
 """A 30-day attribution backfill over generated data, end to end, printing its figures.
 
     .venv/bin/python benchmarks/backfill_30_days.py [--rows 20000] [--days 30] [--dir DIR]
+        [--impressions-per-day K]
+    (the test suite's smoke run: --rows 500 --days 3 --impressions-per-day 1500)
 
 generate --days (contacts, impressions, conversions) -> ingest_contacts job -> sandbox-true
 stand-in mappings (until UID2/ID5 mapping merges) -> the attribution job over the whole range
@@ -37,6 +39,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--dir", type=Path)
+    parser.add_argument("--impressions-per-day", type=int, help="default: generate's")
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="backfill_"))
     os.environ["IDENTITY_PIPELINE_DB"] = str(root / "identity.duckdb")
@@ -54,7 +57,10 @@ def main() -> int:
     first = now.date() - timedelta(days=args.days)
     last = now.date() - timedelta(days=1)
     landing = str(root / "landing")
-    cli.main(["generate", "--rows", str(args.rows), "--out", landing, "--days", str(args.days)])
+    generate = ["generate", "--rows", str(args.rows), "--out", landing, "--days", str(args.days)]
+    if args.impressions_per_day:
+        generate += ["--impressions-per-day", str(args.impressions_per_day)]
+    cli.main(generate)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     with DagsterInstance.ephemeral() as instance:
         contacts = defs.resolve_job_def("ingest_contacts").execute_in_process(
@@ -103,6 +109,13 @@ def main() -> int:
             print(f"  {name:24} {partitions[name]} partitions materialized, {shown}")
             if name == "campaign_attribution":
                 campaigns, chart = str(meta["campaigns"]), str(meta["recent_days"])
+        expected = dict.fromkeys(
+            ("conversions", "impressions", "attributed_conversions", "campaign_attribution"),
+            args.days,
+        )
+        if partitions != expected:
+            print(f"\nexpected one materialization per day and asset: {expected}")
+            return 1
         before = _fingerprint(settings.database_path())
         started = time.perf_counter()
         again = job.execute_in_process(instance=instance, tags=tags, run_config=quiet)

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_attribution.py              # 1M case, then 10M ours alone
     .venv/bin/python benchmarks/bench_attribution.py --skip-large # 1M case only
+    .venv/bin/python benchmarks/bench_attribution.py --scale 0.001 # smoke run (the test suite's)
 
 Case 1: 1M mapping rows (dii, uid2_mapping, id5), 1M impressions, 100k conversions over 30
 days, through our attribution (id lookup + attributed_conversions + campaign_attribution for
@@ -25,6 +26,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 FIRST_DAY = date(2025, 5, 1)
 DAYS = 30
@@ -46,27 +48,37 @@ SELECT i AS dii_id, hash(i, 'people') AS h,
        'ID5*' || md5('id5' || i) || md5('id5b' || i) AS id5_uid,
        'ID5*' || md5('id5old' || i) || md5('id5oldb' || i) AS old_id5_uid
 FROM range(CAST($people AS BIGINT)) AS t(i);
-INSERT INTO dii SELECT dii_id, 'email', uid2_hash, md5(uid2_hash) || md5(uid2_hash || 'x'),
+INSERT INTO dii (dii_id, dii_type, uid2_hash, id5_hash, first_seen_at, last_seen_at,
+                 source_count)
+SELECT dii_id, 'email', uid2_hash, md5(uid2_hash) || md5(uid2_hash || 'x'),
     TIMESTAMP '2025-01-01', TIMESTAMP '2025-01-01', 1 FROM people;
-INSERT INTO customer_dii SELECT 'C' || dii_id, dii_id, TIMESTAMP '2025-01-01',
+INSERT INTO customer_dii (customer_id, dii_id, first_seen_at, last_seen_at)
+SELECT 'C' || dii_id, dii_id, TIMESTAMP '2025-01-01',
     TIMESTAMP '2025-01-01' FROM people;
-INSERT INTO uid2_mapping SELECT dii_id, uid2_hash, 'email',
+INSERT INTO uid2_mapping (dii_id, uid2_hash, dii_type, current_uid, previous_uid,
+                          refresh_from, status, reason, bucket_id, mapped_at, attempts)
+SELECT dii_id, uid2_hash, 'email',
     CASE WHEN h % 100 = 0 THEN NULL ELSE current_uid END,
     CASE WHEN h % 100 <> 0 AND h % 10 = 1 THEN previous_uid END,
     TIMESTAMP '2025-09-01', CASE WHEN h % 100 = 0 THEN 'optout' ELSE 'mapped' END,
     NULL, 'b', TIMESTAMP '2025-06-01', 1 FROM people;
-INSERT INTO id5_mapping SELECT dii_id, 'x', id5_uid,
+INSERT INTO id5_mapping (dii_id, id5_hash, id5_uid, previous_id5_uid, country_alpha2, status,
+                         error_code, mapped_at)
+SELECT dii_id, 'x', id5_uid,
     CASE WHEN (h >> 8) % 10 < 3 THEN old_id5_uid END, 'US', 'mapped', NULL,
     TIMESTAMP '2025-06-01' FROM people WHERE (h >> 8) % 10 < 6;
-INSERT INTO id5_uid_history SELECT dii_id, id5_uid, TIMESTAMP '2025-04-01',
+INSERT INTO id5_uid_history (dii_id, id5_uid, first_seen_at, last_seen_at)
+SELECT dii_id, id5_uid, TIMESTAMP '2025-04-01',
     TIMESTAMP '2025-06-01' FROM people WHERE (h >> 8) % 10 < 6;
-INSERT INTO id5_uid_history SELECT dii_id, old_id5_uid, TIMESTAMP '2025-03-01',
+INSERT INTO id5_uid_history (dii_id, id5_uid, first_seen_at, last_seen_at)
+SELECT dii_id, old_id5_uid, TIMESTAMP '2025-03-01',
     TIMESTAMP '2025-04-01' FROM people WHERE (h >> 8) % 10 < 3;
-INSERT INTO optouts SELECT uid2_hash, 'email', 'suppression', 'bench', TIMESTAMP '2025-05-01'
+INSERT INTO optouts (uid2_hash, dii_type, source, source_file, opted_out_at)
+SELECT uid2_hash, 'email', 'suppression', 'bench', TIMESTAMP '2025-05-01'
     FROM people WHERE (h >> 16) % 200 = 0;
 -- Impressions: 80% reach a known person (via current UID2, previous UID2 or an ID5 id),
 -- 20% strangers.
-INSERT INTO impressions
+INSERT INTO impressions (day, impression_id, ts, campaign_id, id_type, id, cost, source_file)
 WITH r AS (
     SELECT i, hash(i, 'imp') AS h FROM range(CAST($impressions AS BIGINT)) AS t(i)
 ),
@@ -87,7 +99,8 @@ SELECT CAST(s.ts AS DATE), 'imp' || s.i, s.ts, 'cmp-' || (s.i % 40),
        0.001, 'bench'
 FROM shaped AS s JOIN people AS p ON p.dii_id = s.person;
 -- Conversions by customer_id (75%) or by email uid2_hash.
-INSERT INTO conversions
+INSERT INTO conversions (day, conversion_id, ts, customer_id, uid2_hash, value, currency,
+                         source_file)
 WITH r AS (
     SELECT i, hash(i, 'conv') AS h FROM range(CAST($conversions AS BIGINT)) AS t(i)
 ),
@@ -235,12 +248,30 @@ def _probe(tmp: Path, people: int, impressions: int, conversions: int) -> None:
     )
 
 
-def _case(label: str, people: int, impressions: int, conversions: int, with_or: bool) -> None:
+def _check_ours(ours: dict[str, Any], conversions: int) -> None:
+    """Fail the benchmark (exit 1) if our figures cannot be right, whatever the scale."""
+    touches, attributed = ours["touches"], ours["attributed_conversions"]
+    problems = []
+    if ours["conversions"] != conversions:
+        problems.append(f"{ours['conversions']} conversions read of {conversions} generated")
+    if sum(ours["by_match"].values()) != touches:
+        problems.append(f"touches by match {ours['by_match']} do not add up to {touches}")
+    if not 0 < attributed <= min(conversions, touches):
+        problems.append(f"{attributed} attributed of {conversions} with {touches} touches")
+    if ours["campaign_rows"] <= 0:
+        problems.append("no campaign rows")
+    if problems:
+        raise SystemExit("ours gave impossible figures: " + "; ".join(problems))
+
+
+def _case(people: int, impressions: int, conversions: int, with_or: bool) -> None:
+    label = f"{people:,} mapping / {impressions:,} impressions / {conversions:,} conversions"
     with tempfile.TemporaryDirectory(prefix="bench_attr_") as tmp:
         db = Path(tmp) / "bench.duckdb"
         built = _child("build", db, people=people, impressions=impressions, conversions=conversions)
         print(f"\n== {label}: built in {built['seconds']:.1f}s: {built['counts']}")
         ours = _child("ours", db)
+        _check_ours(ours, conversions)
         print(
             f"ours:    {ours['seconds']:.2f}s (attributed_conversions "
             f"{ours['attributed_seconds']:.2f}s + campaign_attribution), "
@@ -265,10 +296,13 @@ def _case(label: str, people: int, impressions: int, conversions: int, with_or: 
             )
         else:
             theirs_s = float(theirs["seconds"])  # type: ignore[arg-type]
+            same = theirs["pairs"] == ours["uid2_customer_pairs"]
             print(
                 f"OR-join: {theirs_s:.2f}s, pairs {theirs['pairs']} (ours, same scope: "
-                f"{ours['uid2_customer_pairs']}); ratio {theirs_s / ours_s:,.1f}x"
+                f"{ours['uid2_customer_pairs']}, equal: {same}); ratio {theirs_s / ours_s:,.1f}x"
             )
+            if not same:
+                raise SystemExit("the OR-join and ours disagree on the same scope")
 
 
 def main() -> int:
@@ -289,21 +323,9 @@ def main() -> int:
         print(json.dumps(run(args.db)))
         return 0
     s = args.scale
-    _case(
-        "1M mapping / 1M impressions / 100k conversions",
-        int(1e6 * s),
-        int(1e6 * s),
-        int(1e5 * s),
-        with_or=True,
-    )
+    _case(int(1e6 * s), int(1e6 * s), int(1e5 * s), with_or=True)
     if not args.skip_large:
-        _case(
-            "10M mapping / 10M impressions / 1M conversions",
-            int(1e7 * s),
-            int(1e7 * s),
-            int(1e6 * s),
-            with_or=False,
-        )
+        _case(int(1e7 * s), int(1e7 * s), int(1e6 * s), with_or=False)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Benchmark: `identity-pipeline hash` (whole process, Parquet in/out) vs the SDK's per-row loop.
 
 Run: .venv/bin/python benchmarks/bench_hash.py [--rows 2000000] [--repeat 3]
+(the test suite's smoke run: --rows 2000 --repeat 1)
 Prints both rates, the ratio and peak memory (max RSS) of each side, and a floor: a process that
 only imports DuckDB, hashes the raw strings (sha256, unhex, to_base64) and writes the same six
 columns with the same Parquet options, without normalizing anything. No normalization can make
@@ -123,6 +124,8 @@ def main() -> None:
         f"ratio: {sdk / ours_median:.1f}x (best run {sdk / min(ours):.1f}x; the floor would be "
         f"{sdk / floor_median:.1f}x)   hash mismatches vs SDK: {mismatches}"
     )
+    if mismatches:
+        raise SystemExit(f"{mismatches} of {n:,} hashes differ from the SDK's")
 
 
 if __name__ == "__main__":

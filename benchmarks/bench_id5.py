@@ -1,6 +1,7 @@
 """Benchmark: map N emails to ID5 against the local sandbox at zero added latency.
 
-Run: .venv/bin/python benchmarks/bench_id5.py [--emails 100000]
+Run: .venv/bin/python benchmarks/bench_id5.py [--emails 100000] [--refresh]
+(the test suite's smoke run: --emails 300 --refresh)
 The sandbox runs in its own process (as the real service would), so its CPU is not ours.
 Prints wall seconds, seconds waiting on the API, and client-side milliseconds per 1,000-user
 batch: (wall - API wait) / batches, i.e. what the client adds beyond the service's round trips:
@@ -17,13 +18,13 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+
+from _sandbox import start_sandbox  # benchmarks/_sandbox.py (this script's folder)
 
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
@@ -44,21 +45,6 @@ def seed_emails(database: Path, count: int) -> None:
             """,
             [count],
         )
-
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "identity_pipeline.cli", "sandbox", "id5", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,  # one access-log line per request
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on " not in line:
-        process.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return process, line.split("listening on ", 1)[1].strip()
 
 
 def advance_sandbox(url: str, days: float) -> datetime:
@@ -96,13 +82,28 @@ def show(title: str, report: MappingReport, wall: float) -> None:
     print(f"DuckDB ms per batch  {write_ms:.1f} (commit of batch n overlaps request n+1)")
 
 
+def check(database: Path, report: MappingReport, emails: int, history: int) -> int:
+    """Exit 1 unless every email was sent and answered once, and the history adds up."""
+    with connect(database) as con:
+        stored, rows = con.execute(
+            "SELECT (SELECT count(*) FROM id5_mapping), (SELECT count(*) FROM id5_uid_history)"
+        ).fetchall()[0]
+    if not report.sent == report.mapped + report.errors == stored == emails or rows != history:
+        raise SystemExit(
+            f"{emails:,} emails: {report.sent:,} sent, {report.mapped:,} mapped, "
+            f"{report.errors:,} errors, {stored:,} stored, {rows:,} history rows ({history:,} "
+            "expected)"
+        )
+    return int(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--refresh", action="store_true", help="then refresh everything")
     args = parser.parse_args()
     config = ID5SandboxConfig()
-    sandbox, url = start_sandbox()
+    sandbox, url = start_sandbox("id5")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / "bench.duckdb"
@@ -110,14 +111,14 @@ def main() -> None:
             client = ID5Client(base_url=url, partner_id=config.partner, token=config.token)
             report, wall = run(database, client)
             show("first mapping", report, wall)
+            expect_history = check(database, report, args.emails, args.emails)
             if args.refresh:
                 moved = advance_sandbox(url, client.refresh_interval_days + 1)
                 os.environ[settings.ENV_NOW] = moved.isoformat()
                 report, wall = run(database, client)
                 show(f"refresh after {client.refresh_interval_days + 1} days", report, wall)
-                with connect(database) as con:
-                    history = con.execute("SELECT count(*) FROM id5_uid_history").fetchall()
-                print(f"history rows         {history[0][0]:,}")
+                history = check(database, report, args.emails, expect_history + report.rotated)
+                print(f"history rows         {history:,}")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

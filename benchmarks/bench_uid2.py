@@ -1,6 +1,7 @@
 """Benchmark: map N identities to UID2 against the local sandbox at zero latency.
 
 Run: .venv/bin/python benchmarks/bench_uid2.py [--identities 100000] [--parallel 1]
+(the test suite's smoke run: --identities 300)
 The sandbox runs in its own process (as a real operator would), so its CPU is not ours.
 Prints wall seconds, seconds waiting on the API, and client-side milliseconds per 5,000-batch:
 (wall - API wait) / batches, i.e. what the client adds to the run beyond the server's round
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _sandbox import start_sandbox  # benchmarks/_sandbox.py (this script's folder)
 
 from identity_pipeline import settings
 from identity_pipeline.sandboxes.uid2 import UID2SandboxConfig
@@ -42,27 +43,13 @@ def seed_identities(database: Path, count: int) -> None:
         )
 
 
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "identity_pipeline.cli", "sandbox", "uid2", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on " not in line:
-        process.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return process, line.split("listening on ", 1)[1].strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--identities", type=int, default=100_000)
     parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args()
     config = UID2SandboxConfig()
-    sandbox, url = start_sandbox()
+    sandbox, url = start_sandbox("uid2")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Path(tmp) / "bench.duckdb"
@@ -78,6 +65,8 @@ def main() -> None:
                 refresh_due_list(con, client, settings.now(), print)
                 report = map_due_identities(con, client, settings.now(), print)
             wall = time.perf_counter() - started
+            with connect(database) as con:
+                stored = con.execute("SELECT count(*) FROM uid2_mapping").fetchall()[0][0]
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
@@ -91,6 +80,12 @@ def main() -> None:
     write_ms = 1000 * report.write_seconds / max(report.batches, 1)
     print(f"DuckDB ms per batch  {write_ms:.1f} (commit of batch n overlaps request n+1)")
     print(f"peak RSS             {rss_mb:.0f} MB")
+    answered = report.mapped + report.opted_out + report.invalid
+    if not report.sent == answered == stored == args.identities:
+        raise SystemExit(
+            f"{args.identities:,} identities, {report.sent:,} sent, {answered:,} answered, "
+            f"{stored:,} stored: each must be mapped once"
+        )
 
 
 if __name__ == "__main__":

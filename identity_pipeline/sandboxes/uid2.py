@@ -4,6 +4,13 @@ The official `uid2_client` SDK talks to it unmodified, so the pipeline, its test
 exercise the real wire contract (PROTOCOLS §1-3) without credentials. Answers are deterministic
 from the seed and the sandbox clock; misbehaviour (latency, faults, rate limits, rejection of
 parallel calls) is opt-in so client resilience can be proven.
+
+Like the UID2 integration environment, it answers the documented test identities the same way
+every time, whatever the opt-out rate or the opt-out list say: `optout@example.com` and
+`+00000000000` are always opted out, `validate@example.com`, `refresh-optout@example.com`,
+`+12345678901` and `+00000000002` are always mapped (raw or hashed, v3 or v2; an email's hash
+sent as a phone hash is an ordinary identity, as at the operator, which matches on type too).
+Client code checked against the real integration environment therefore passes here too.
 """
 
 from __future__ import annotations
@@ -66,6 +73,32 @@ YEAR_DAYS = 365
 PREVIOUS_UID_DAYS = 90
 FAULT_KINDS = ("status_429", "status_500", "status_503", "drop", "slow")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+OPTOUT_TEST_IDENTITIES = ("optout@example.com", "+00000000000")
+"""The integration environment's identities that always come back `optout`."""
+MAPPED_TEST_IDENTITIES = (
+    "validate@example.com",
+    "refresh-optout@example.com",
+    "+12345678901",
+    "+00000000002",
+)
+"""The integration environment's identities that are never opted out (the "validate" and
+"refresh-optout" ones: the latter only opt out on a token refresh, which map calls never do)."""
+
+
+def _test_identity_answers() -> dict[tuple[bytes, int], bool]:
+    """(SHA-256 of the normalized identity, type code) -> always opted out (True) or never."""
+    answers: dict[tuple[bytes, int], bool] = {}
+    for optout, identities in ((True, OPTOUT_TEST_IDENTITIES), (False, MAPPED_TEST_IDENTITIES)):
+        for value in identities:
+            parsed = identity_digest("email" if "@" in value else "phone", value)
+            if parsed is None:
+                raise ValueError(f"test identity {value!r} is not a valid identity")
+            answers[parsed] = optout
+    return answers
+
+
+_TEST_IDENTITY_ANSWERS = _test_identity_answers()
 
 
 @dataclass
@@ -260,10 +293,13 @@ class _SandboxState:
         if parsed is None:
             return "invalid identifier"
         digest, identity_type = parsed
-        dii_hash = base64.b64encode(digest).decode()
-        with self._lock:
-            listed = dii_hash in self._optouts
-        if listed or seeded_optout(self.config, dii_hash):
+        optout = _TEST_IDENTITY_ANSWERS.get(parsed)  # a test identity's answer is fixed
+        if optout is None:
+            dii_hash = base64.b64encode(digest).decode()
+            with self._lock:
+                listed = dii_hash in self._optouts
+            optout = listed or seeded_optout(self.config, dii_hash)
+        if optout:
             return "optout"
         return self.model.map(digest, identity_type, now_s)
 

@@ -12,6 +12,7 @@ import time
 import urllib.error
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from uid2_client import (
     IdentityMapV3Client,
     IdentityMapV3Input,
     UnmappedIdentityReason,
+    normalize_and_hash_email,
 )
 from uid2_client.request_response_util import create_envelope, parse_response
 from uid2_client.uid2_response import Uid2Response
@@ -29,13 +31,17 @@ from uid2_client.uid2_response import Uid2Response
 from identity_pipeline.sandboxes.common import CLOCK_PATH
 from identity_pipeline.sandboxes.uid2 import (
     FAULT_KINDS,
+    MAPPED_TEST_IDENTITIES,
+    OPTOUT_TEST_IDENTITIES,
     OPTOUTS_PATH,
     STATS_PATH,
     UID2Sandbox,
     UID2SandboxConfig,
+    bucket_id,
 )
 from identity_pipeline.sandboxes.uid2_envelope import MAX_IDENTIFIERS
 from identity_pipeline_tests.sandboxes.overlap import call_at_once
+from identity_pipeline_tests.sandboxes.sandbox_process import sandbox_process
 
 V3 = "/v3/identity/map"
 EMAILS = [f"person{i}@example.com" for i in range(40)]
@@ -367,3 +373,107 @@ def test_cli_prints_address_serves_and_stops_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def answers_v3_and_v2(sandbox: UID2Sandbox, value: str) -> list[str]:
+    """How v3 and v2 answer one identity sent raw and hashed: 'mapped' or the unmapped reason.
+
+    Four answers per API: raw and hashed, each in one request of its own.
+    """
+    kind = "emails" if "@" in value else "phones"
+    hashed = normalize_and_hash_email(value) if kind == "emails" else email_hash(value)
+    got = []
+    for client, factory in ((v3(sandbox), IdentityMapV3Input), (v2(sandbox), IdentityMapInput)):
+        for method, dii in ((kind, value), (f"hashed_{kind}", hashed)):
+            response = client.generate_identity_map(getattr(factory, f"from_{method}")([dii]))
+            if dii in response.mapped_identities:
+                got.append("mapped")
+            else:
+                reason = response.unmapped_identities[dii].reason  # v3: an enum, v2: text
+                got.append(getattr(reason, "value", reason))
+    return got
+
+
+@pytest.mark.parametrize("optout_rate", [0.0, 0.02, 1.0])
+def test_integration_test_identities_answer_the_same_whatever_the_optout_rate(
+    start: Callable[..., UID2Sandbox], optout_rate: float
+) -> None:
+    sandbox = start(optout_rate=optout_rate)
+    for value in OPTOUT_TEST_IDENTITIES:
+        assert answers_v3_and_v2(sandbox, value) == ["optout"] * 4, value
+    for value in MAPPED_TEST_IDENTITIES:
+        assert answers_v3_and_v2(sandbox, value) == ["mapped"] * 4, value
+    ordinary = map_v3(sandbox, EMAILS)
+    opted_out = sum(answer == UnmappedIdentityReason.OPTOUT for answer in ordinary.values())
+    if optout_rate in (0.0, 1.0):  # the rate is in force for every other identity
+        assert opted_out == optout_rate * len(EMAILS)
+
+
+def test_test_identities_are_matched_after_normalization_and_by_type(
+    start: Callable[..., UID2Sandbox],
+) -> None:
+    sandbox = start()  # opt-out rate 0: only the test identities can opt out
+    spellings = ["OptOut@Example.com", "  optout@example.com", "OPTOUT@EXAMPLE.COM  "]
+    answer = map_v3(sandbox, spellings)
+    assert all(answer[s] == UnmappedIdentityReason.OPTOUT for s in spellings)
+    # The operator matches a test identity on its type too: the email's hash sent as a phone
+    # hash, or the phone's hash sent as an email hash, is an ordinary identity.
+    swapped = IdentityMapV3Input.from_hashed_phones(
+        [normalize_and_hash_email("optout@example.com")]
+    ).with_hashed_email(email_hash("+00000000000"))
+    response = v3(sandbox).generate_identity_map(swapped)
+    assert len(response.mapped_identities) == 2 and response.unmapped_identities == {}
+
+
+def test_always_mapped_test_identities_ignore_the_optout_list(
+    start: Callable[..., UID2Sandbox],
+) -> None:
+    sandbox = start()
+    hashes = [
+        normalize_and_hash_email(v) if "@" in v else email_hash(v) for v in MAPPED_TEST_IDENTITIES
+    ]
+    sandbox.add_optouts([*hashes, email_hash(EMAILS[0])])
+    for value in MAPPED_TEST_IDENTITIES:
+        assert answers_v3_and_v2(sandbox, value) == ["mapped"] * 4, value
+    assert map_v3(sandbox, EMAILS[:1])[EMAILS[0]] == UnmappedIdentityReason.OPTOUT
+
+
+def test_v2_every_mapped_identity_carries_its_bucket_id(start: Callable[..., UID2Sandbox]) -> None:
+    sandbox = start(optout_rate=0.3)
+    emails = [f"bucket{i}@example.com" for i in range(300)]
+    phones = [f"+1415555{i:04d}" for i in range(300)]
+    for request, values in (
+        (IdentityMapInput.from_emails(emails), emails),
+        (IdentityMapInput.from_phones(phones), phones),
+        (IdentityMapInput.from_hashed_emails([email_hash(e) for e in emails]), None),
+    ):
+        response = v2(sandbox).generate_identity_map(request)
+        mapped, unmapped = response.mapped_identities, response.unmapped_identities
+        assert 150 < len(mapped) < 250 and len(mapped) + len(unmapped) == 300
+        assert values is None or set(mapped) | set(unmapped) == set(values)
+        ids = [m.get_bucket_id() for m in mapped.values()]
+        assert all(isinstance(b, str) and len(b) == 4 and b.isalnum() for b in ids)
+        assert len(set(ids)) > 0.95 * len(ids)  # a million buckets: almost no two share one
+    # The bucket id is the identity's own: the same answer on every call, in v2's id format.
+    again = v2(sandbox).generate_identity_map(IdentityMapInput.from_emails(emails[:50]))
+    first = v2(sandbox).generate_identity_map(IdentityMapInput.from_emails(emails[:50]))
+    assert {e: m.get_bucket_id() for e, m in again.mapped_identities.items()} == {
+        e: m.get_bucket_id() for e, m in first.mapped_identities.items()
+    }
+    assert bucket_id(0) == "0000" and bucket_id(62**4 - 1) == "zzzz"
+
+
+def test_cli_optout_rate_one_still_maps_the_validate_identities(tmp_path: Path) -> None:
+    defaults = UID2SandboxConfig()
+    with sandbox_process("uid2", tmp_path / "sandbox.log", "--optout-rate", "1") as base_url:
+        client = IdentityMapV3Client(base_url, defaults.api_key, defaults.secret)
+        identities = ["validate@example.com", "optout@example.com", "someone@example.com"]
+        request = IdentityMapV3Input.from_emails(identities).with_phones(
+            ["+12345678901", "+00000000000", "+14155550100"]
+        )
+        response = client.generate_identity_map(request)
+    assert set(response.mapped_identities) == {"validate@example.com", "+12345678901"}
+    assert {d: u.reason for d, u in response.unmapped_identities.items()} == {
+        d: UnmappedIdentityReason.OPTOUT
+        for d in ("optout@example.com", "someone@example.com", "+00000000000", "+14155550100")
+    }

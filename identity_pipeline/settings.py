@@ -21,7 +21,7 @@ DEFAULT_REGION = "US"
 
 ENV_AUTOMATION = "IDENTITY_PIPELINE_AUTOMATION"
 """'running' starts schedules and sensors as soon as the daemon loads the code; default
-'stopped' (turn them on in the UI), so a first `dagster dev` launches nothing on its own."""
+'stopped' (turn them on in the UI), so a first `identity-pipeline ui` launches nothing by itself."""
 
 ENV_REFRESH_HOUR = "IDENTITY_PIPELINE_REFRESH_HOUR_UTC"
 DEFAULT_REFRESH_HOUR = 2

@@ -1,12 +1,12 @@
 """`identity-pipeline ui`: the Dagster webserver and daemon on the project's shared instance.
 
-These are the two services `dagster dev` (and its successor `dg dev`, which runs `dagster dev`)
-starts. We start them ourselves, from their own entry points (`dagster-webserver`,
-`dagster-daemon run`, the ones a deployment runs), because both wrappers use a temporary
-instance unless DAGSTER_HOME is set, `dagster dev` prints a SupersessionWarning a user cannot
-act on, and `dg dev` needs the dagster-dg-cli package and a `[tool.dg]` project layout. Here
-both services always get the shared instance folder (see dagster_instance.py), so the UI shows
-the demo's runs and its materializations outlive the UI.
+`dagster dev` and its successor `dg dev` are development wrappers that start these two
+services. We start them ourselves from their own entry points (`dagster-webserver`,
+`dagster-daemon run`, the ones a deployment runs) because `dagster dev` uses a temporary
+instance unless DAGSTER_HOME is set and prints a SupersessionWarning a user cannot act on, and
+`dg dev` needs the dagster-dg-cli package and a `[tool.dg]` project layout. Here both services
+always get the shared instance folder (see dagster_instance.py), so the UI shows the demo's
+runs and what it launches outlives it.
 """
 
 from __future__ import annotations

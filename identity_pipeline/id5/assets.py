@@ -22,7 +22,7 @@ from pydantic import Field
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
-from identity_pipeline.reporting.charts import status_markdown
+from identity_pipeline.reporting.charts import mapping_status_markdown
 from identity_pipeline.resources import DuckDBWarehouse
 
 GROUP = "id5"
@@ -125,13 +125,10 @@ def id5_mapping(
             "client_ms_per_batch": round(client_ms, 2),
             "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
             "status_chart": MetadataValue.md(
-                status_markdown(
-                    {
-                        "mapped": int(by_status.get("mapped", 0)),
-                        "opted out": int(by_status.get("optout", 0)),
-                        "error": int(by_status.get("error", 0)),
-                        "still due": max(report.due - report.sent, 0),
-                    },
+                mapping_status_markdown(
+                    by_status,
+                    report.due - report.sent,
+                    failed="error",
                     title="ID5 status of every email identity",
                 )
             ),

@@ -135,3 +135,17 @@ def status_bars(counts: Mapping[str, int], *, title: str) -> bytes:
 def status_markdown(counts: Mapping[str, int], *, title: str) -> str:
     """`status_bars` as Markdown for MetadataValue.md."""
     return markdown_image(status_bars(counts, title=title), title)
+
+
+def mapping_status_markdown(
+    by_status: Mapping[str, int], still_due: int, *, failed: str, title: str
+) -> str:
+    """The status chart of a mapping table (UID2 or ID5): mapped, opted out, `failed` (the
+    table's status for identities the service refused: 'invalid' or 'error') and still due."""
+    counts = {
+        "mapped": int(by_status.get("mapped", 0)),
+        "opted out": int(by_status.get("optout", 0)),
+        failed: int(by_status.get(failed, 0)),
+        "still due": max(still_due, 0),
+    }
+    return status_markdown(counts, title=title)

@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataVa
 from pydantic import Field
 
 from identity_pipeline import settings
-from identity_pipeline.reporting.charts import status_markdown
+from identity_pipeline.reporting.charts import mapping_status_markdown
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.uid2.client import UID2Client
 from identity_pipeline.uid2.mapping import map_due_identities, refresh_due_list
@@ -94,13 +94,10 @@ def uid2_mapping(
             "parallel_requests": uid2.parallel_requests,
             "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
             "status_chart": MetadataValue.md(
-                status_markdown(
-                    {
-                        "mapped": int(by_status.get("mapped", 0)),
-                        "opted out": int(by_status.get("optout", 0)),
-                        "invalid": int(by_status.get("invalid", 0)),
-                        "still due": max(report.due - report.sent, 0),
-                    },
+                mapping_status_markdown(
+                    by_status,
+                    report.due - report.sent,
+                    failed="invalid",
                     title="UID2 status of every identity",
                 )
             ),

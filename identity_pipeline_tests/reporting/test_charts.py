@@ -11,6 +11,7 @@ from identity_pipeline.reporting.charts import (
     PNG_SIGNATURE,
     WIDTH_INCHES,
     image_of,
+    mapping_status_markdown,
     markdown_image,
     stacked_daily_bars,
     status_bars,
@@ -79,3 +80,14 @@ def test_markdown_image_refuses_what_is_not_a_png() -> None:
         markdown_image(b"GIF89a", "x")
     with pytest.raises(ValueError, match="no embedded PNG"):
         image_of("just text")
+
+
+def test_mapping_status_chart_names_each_status() -> None:
+    by_status = {"mapped": 10, "optout": 2, "error": 1}
+    assert mapping_status_markdown(by_status, 3, failed="error", title="ID5") == status_markdown(
+        {"mapped": 10, "opted out": 2, "error": 1, "still due": 3}, title="ID5"
+    )
+    # A status nobody has yet is drawn as 0; a negative remainder is no remainder.
+    assert mapping_status_markdown({}, -1, failed="invalid", title="UID2") == status_markdown(
+        {"mapped": 0, "opted out": 0, "invalid": 0, "still due": 0}, title="UID2"
+    )

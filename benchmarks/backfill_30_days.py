@@ -48,9 +48,9 @@ def main() -> int:
     from dagster import DagsterInstance
 
     from identity_pipeline import cli, settings
-    from identity_pipeline.attribution.sandbox_mapping import write_sandbox_mappings
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
+    from identity_pipeline.dev.sandbox_mapping import write_sandbox_mappings
     from identity_pipeline.reporting.charts import image_of
     from identity_pipeline.warehouse import connect
 

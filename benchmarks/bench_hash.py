@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 from uid2_client.input_util import normalize_and_hash_email
 
-from identity_pipeline.contacts.generate import generate_contacts
-from identity_pipeline.contacts.hashing import PARQUET_OPTIONS
+from identity_pipeline.dev.generate_contacts import generate_contacts
+from identity_pipeline.normalize.hashing import PARQUET_OPTIONS
 
 FLOOR = """
 import sys, duckdb

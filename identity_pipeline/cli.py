@@ -17,7 +17,7 @@ from identity_pipeline.dagster_instance import DEFAULT_DAGSTER_HOME
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from identity_pipeline.contacts.generate import generate_contacts
+    from identity_pipeline.dev.generate_contacts import generate_contacts
 
     result = generate_contacts(args.rows, Path(args.out), seed=args.seed)
     for path in result.paths:
@@ -31,7 +31,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _generate_activity(args: argparse.Namespace) -> int:
     from datetime import date, timedelta
 
-    from identity_pipeline.attribution.generate import generate_activity
+    from identity_pipeline.dev.generate_activity import generate_activity
 
     now = settings.now()
     start = (
@@ -59,8 +59,8 @@ def _generate_activity(args: argparse.Namespace) -> int:
 
 
 def _cmd_hash(args: argparse.Namespace) -> int:
-    from identity_pipeline.contacts.hashing import hash_file
-    from identity_pipeline.contacts.readers import InputFileError
+    from identity_pipeline.landing.readers import InputFileError
+    from identity_pipeline.normalize.hashing import hash_file
 
     try:
         summary = hash_file(
@@ -78,7 +78,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from identity_pipeline.demo import run_demo
+    from identity_pipeline.dev.demo import run_demo
 
     return run_demo(rows=args.rows, seed=args.seed, days=args.days)
 

@@ -36,6 +36,15 @@ class DuckDBWarehouse(ConfigurableResource):  # type: ignore[type-arg]
             yield con
 
 
+def _landing_folder(name: str) -> property:
+    """A folder of the landing area (a read-only Path property)."""
+
+    def folder(landing: "LandingArea") -> Path:
+        return landing.root / name
+
+    return property(folder, doc=f"The landing area's {name}/ folder.")
+
+
 class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
     """Where source files arrive: contacts/, optouts/ (suppression files), and later data."""
 
@@ -54,21 +63,10 @@ class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
     def root(self) -> Path:
         return settings.landing_path(self.path)
 
-    @property
-    def contacts_dir(self) -> Path:
-        return self.root / "contacts"
-
-    @property
-    def optouts_dir(self) -> Path:
-        return self.root / "optouts"
-
-    @property
-    def impressions_dir(self) -> Path:
-        return self.root / "impressions"
-
-    @property
-    def conversions_dir(self) -> Path:
-        return self.root / "conversions"
+    contacts_dir = _landing_folder("contacts")
+    optouts_dir = _landing_folder("optouts")
+    impressions_dir = _landing_folder("impressions")
+    conversions_dir = _landing_folder("conversions")
 
     @property
     def phone_region(self) -> str:

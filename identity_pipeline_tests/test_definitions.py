@@ -1,5 +1,10 @@
 """The definitions load, every job resolves, and the asset graph is the one we meant."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from dagster import AssetKey
 
 from identity_pipeline.definitions import defs
@@ -134,3 +139,18 @@ def test_daily_attribution_schedule_requests_yesterdays_partition():
         )
         (request,) = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == "2026-11-22"
+
+
+def test_dagster_loads_the_code_location_as_its_cli_does(tmp_path):
+    """One Definitions at module scope: `dagster` refuses a module with several."""
+    dagster = str(Path(sys.executable).parent / "dagster")
+    result = subprocess.run(
+        [dagster, "definitions", "validate", "-m", "identity_pipeline.definitions"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Validation successful" in result.stdout + result.stderr

@@ -7,6 +7,7 @@ factory because the partitions' start date and the lookback are deployment setti
 """
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from dagster import (
@@ -34,6 +35,7 @@ from identity_pipeline.attribution.ingest import (
     ingest_landed_files,
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
+from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
 GROUP = "attribution"
@@ -90,13 +92,7 @@ def _land(
     return MaterializeResult(
         metadata={
             **_window_metadata(window, rows),
-            "files_seen": report.files_seen,
-            "files_loaded": report.files_loaded,
-            "files_unchanged": report.files_unchanged,
-            "files_failed": len(report.files_failed),
-            "failed_files": MetadataValue.md(
-                "\n".join(f"- {m}" for m in report.files_failed) or "none"
-            ),
+            **file_metadata(report),
             "rows_loaded": report.rows_loaded,
             "rows_rejected": report.rows_rejected,
             "seconds": round(time.perf_counter() - started, 3),
@@ -110,31 +106,36 @@ def build_attribution_assets(
     """The four attribution assets over `partitions`, crediting `lookback_days` back."""
     single_run = BackfillPolicy.single_run()
 
-    @asset(
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=single_run,
-        kinds={"duckdb"},
-        description="Ad impressions per UTC day (impression_id, ts, campaign_id, id_type "
-        "'uid2'|'id5', id, cost) from landing impressions/ files; one row per impression_id.",
-    )
-    def impressions(
-        context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
-    ) -> MaterializeResult[None]:
-        return _land(context, warehouse, IMPRESSIONS, landing.impressions_dir)
+    def landed(
+        kind: LandingKind, folder: Callable[[LandingArea], Path], description: str
+    ) -> AssetsDefinition:
+        @asset(
+            name=kind.name,
+            group_name=GROUP,
+            partitions_def=partitions,
+            backfill_policy=single_run,
+            kinds={"duckdb"},
+            description=description,
+        )
+        def landed_days(
+            context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
+        ) -> MaterializeResult[None]:
+            return _land(context, warehouse, kind, folder(landing))
 
-    @asset(
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=single_run,
-        kinds={"duckdb"},
-        description="Conversions per UTC day (conversion_id, ts, customer_id and/or email "
-        "uid2_hash, value, currency) from landing conversions/ files; one row per id.",
+        return landed_days
+
+    impressions = landed(
+        IMPRESSIONS,
+        lambda landing: landing.impressions_dir,
+        "Ad impressions per UTC day (impression_id, ts, campaign_id, id_type 'uid2'|'id5', id, "
+        "cost) from landing impressions/ files; one row per impression_id.",
     )
-    def conversions(
-        context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
-    ) -> MaterializeResult[None]:
-        return _land(context, warehouse, CONVERSIONS, landing.conversions_dir)
+    conversions = landed(
+        CONVERSIONS,
+        lambda landing: landing.conversions_dir,
+        "Conversions per UTC day (conversion_id, ts, customer_id and/or email uid2_hash, value, "
+        "currency) from landing conversions/ files; one row per id.",
+    )
 
     @asset(
         group_name=GROUP,

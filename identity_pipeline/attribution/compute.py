@@ -7,14 +7,12 @@ one transaction, so re-running any range replaces it atomically and gives the sa
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
 
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.warehouse import Params, execute, select_sql, transaction
 
 SQL_PACKAGE = "identity_pipeline.attribution"
 DEFAULT_LOOKBACK_DAYS = 30
@@ -51,38 +49,42 @@ class AttributionStats:
     lookup_ids: int
 
 
-def select_sql(name: str) -> str:
-    """A portable SELECT from sql/, without its trailing semicolon."""
-    return read_sql(SQL_PACKAGE, name).strip().rstrip(";")
-
-
-def _bind(sql: str, params: Mapping[str, object]) -> dict[str, object]:
-    used = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in used}
-
-
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
     row = con.execute(sql, params).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def _replace_days(
+    con: duckdb.DuckDBPyConnection, table: str, select: str, window: DayWindow, params: Params
+) -> None:
+    """DELETE the window's days from `table` and INSERT what select_*.sql `select` returns,
+    in one transaction: re-running any range replaces it atomically."""
+    sql = select_sql(SQL_PACKAGE, select)
+    with transaction(con):
+        con.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?", [window.start, window.end])
+        execute(con, f"INSERT INTO {table} BY NAME {sql}", params)
+
+
+def _rows_in(con: duckdb.DuckDBPyConnection, table: str, window: DayWindow) -> int:
+    return _scalar(
+        con, f"SELECT count(*) FROM {table} WHERE day >= ? AND day < ?", [window.start, window.end]
+    )
 
 
 def replace_landed_days(con: duckdb.DuckDBPyConnection, kind: str, window: DayWindow) -> int:
     """Rebuild `impressions` or `conversions` for the window; returns its row count."""
     if kind not in ("impressions", "conversions"):
         raise ValueError(f"unknown kind {kind!r}")
-    params: dict[str, object] = {"window_start": window.start, "window_end": window.end}
-    with transaction(con):
-        execute_script(con, read_sql(SQL_PACKAGE, f"replace_{kind}.sql"), params)
-    return _scalar(
-        con, f"SELECT count(*) FROM {kind} WHERE day >= ? AND day < ?", [window.start, window.end]
-    )
+    params = {"window_start": window.start, "window_end": window.end}
+    _replace_days(con, kind, f"select_{kind}.sql", window, params)
+    return _rows_in(con, kind, window)
 
 
 def build_id_lookup(con: duckdb.DuckDBPyConnection, impression_days: DayWindow) -> int:
     """Temp table attr_id_lookup for the ids in those impression days; returns its size."""
-    sql = select_sql("select_id_lookup.sql")
+    sql = select_sql(SQL_PACKAGE, "select_id_lookup.sql")
     params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE attr_id_lookup AS {sql}", _bind(sql, params))
+    execute(con, f"CREATE OR REPLACE TEMP TABLE attr_id_lookup AS {sql}", params)
     return _scalar(con, "SELECT count(*) FROM attr_id_lookup", [])
 
 
@@ -96,19 +98,15 @@ def attribute_conversions(
         raise ValueError("lookback_days cannot be negative")
     impression_days = window.widened(lookback_days)
     lookup_ids = build_id_lookup(con, impression_days)
-    sql = select_sql("select_attributed_conversions.sql")
     params = {
         "window_start": window.start,
         "window_end": window.end,
         "impressions_from": impression_days.start,
         "lookback_days": lookback_days,
     }
-    with transaction(con):
-        con.execute(
-            "DELETE FROM attributed_conversions WHERE day >= ? AND day < ?",
-            [window.start, window.end],
-        )
-        con.execute(f"INSERT INTO attributed_conversions BY NAME {sql}", _bind(sql, params))
+    _replace_days(
+        con, "attributed_conversions", "select_attributed_conversions.sql", window, params
+    )
     span = [window.start, window.end]
     totals = con.execute(
         "SELECT count(*), coalesce(sum(value), 0) FROM conversions WHERE day >= ? AND day < ?",
@@ -139,17 +137,7 @@ def attribute_conversions(
 def summarize_campaigns(con: duckdb.DuckDBPyConnection, window: DayWindow) -> int:
     """Replace campaign_attribution for the window; returns its row count."""
     build_id_lookup(con, window)
-    sql = select_sql("select_campaign_attribution.sql")
     params = {"window_start": window.start, "window_end": window.end}
-    with transaction(con):
-        con.execute(
-            "DELETE FROM campaign_attribution WHERE day >= ? AND day < ?",
-            [window.start, window.end],
-        )
-        con.execute(f"INSERT INTO campaign_attribution BY NAME {sql}", _bind(sql, params))
+    _replace_days(con, "campaign_attribution", "select_campaign_attribution.sql", window, params)
     con.execute("DROP TABLE IF EXISTS attr_id_lookup")
-    return _scalar(
-        con,
-        "SELECT count(*) FROM campaign_attribution WHERE day >= ? AND day < ?",
-        [window.start, window.end],
-    )
+    return _rows_in(con, "campaign_attribution", window)

@@ -13,15 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.contacts.ingest import list_landed_files
-from identity_pipeline.contacts.readers import (
-    InputFileError,
-    delimiter_hint,
-    describe_columns,
-    file_checksum,
-    load_file,
-)
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
+from identity_pipeline.warehouse import run_script, transaction
 
 SQL_PACKAGE = "identity_pipeline.attribution"
 
@@ -71,27 +65,10 @@ CONVERSIONS = LandingKind(
 
 
 @dataclass
-class LandingReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
+class LandingReport(FileReport):
     rows_rejected: int = 0
     days_touched: set[date] = field(default_factory=set)
     """Days whose landed rows changed in this call (new rows, or rows of a replaced version)."""
-
-
-def _check_columns(kind: LandingKind, path: Path, columns: tuple[str, ...]) -> None:
-    missing = [c for c in kind.required if c not in columns]
-    if kind.any_of and not any(c in columns for c in kind.any_of):
-        missing.append(" or ".join(kind.any_of))
-    if missing:
-        raise InputFileError(
-            path,
-            f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
-            f"{delimiter_hint(list(columns))}",
-        )
 
 
 def _stage(con: duckdb.DuckDBPyConnection, kind: LandingKind, columns: tuple[str, ...]) -> None:
@@ -102,7 +79,7 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: LandingKind, columns: tuple[str
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW attr_stage AS SELECT row_number, {selected} FROM attr_file"
     )
-    execute_script(con, read_sql(SQL_PACKAGE, f"type_{kind.name}.sql"))
+    run_script(con, SQL_PACKAGE, f"create_typed_{kind.name}.sql")
 
 
 def _days(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> set[date]:
@@ -196,16 +173,11 @@ def ingest_landed_files(
             "SELECT file_path, checksum FROM attribution_files WHERE kind = ?", [kind.name]
         ).fetchall()
     )
-    for path in list_landed_files(directory):
-        report.files_seen += 1
-        rel = path.relative_to(directory).as_posix()
-        checksum, size = file_checksum(path), path.stat().st_size
-        if known.get(rel) == checksum:
-            report.files_unchanged += 1
-            continue
+    for file in changed_since(directory, known, report):
+        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
         try:
             loaded = load_file(con, path, "attr_file", "attr_file_rejects")
-            _check_columns(kind, path, loaded.columns)
+            require_columns(path, loaded.columns, kind.required, kind.any_of)
             _stage(con, kind, loaded.columns)
         except InputFileError as error:
             _record_failure(con, kind.name, rel, checksum, size, error.reason)

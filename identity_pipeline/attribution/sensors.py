@@ -3,10 +3,10 @@
 A late impressions file for day D changes the credit of conversions up to D + lookback, so the
 run covers the files' days through D + lookback; a conversions file only its own days. The
 sensor reads the files itself (an in-memory DuckDB), never the warehouse, so it cannot hold the
-database lock. The cursor remembers each file's size, mtime and days.
+database lock. The cursor remembers each file's size, mtime and days; like every sensor's, the
+watch (`landing.watch`) leaves a file still being written for the next tick.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,8 +23,8 @@ from dagster import (
 )
 
 from identity_pipeline.attribution.ingest import file_days
-from identity_pipeline.contacts.ingest import list_landed_files
-from identity_pipeline.operations.status import sensor_status
+from identity_pipeline.automation import sensor_status
+from identity_pipeline.landing.watch import run_key, settled_files
 from identity_pipeline.resources import LandingArea
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -35,6 +35,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 @dataclass(frozen=True)
 class LandedFile:
     kind: str
+    key: str
     path: Path
     stamp: str
 
@@ -63,19 +64,12 @@ def _changed_files(landing: LandingArea, cursor: dict[str, dict[str, Any]]) -> l
         ("impressions", landing.impressions_dir),
         ("conversions", landing.conversions_dir),
     ):
-        for path in list_landed_files(directory):
-            info = path.stat()
-            key = f"{kind}/{path.relative_to(directory).as_posix()}"
-            stamp = f"{info.st_size}:{info.st_mtime_ns}"
+        for file in settled_files(directory):
+            key = f"{kind}/{file.rel}"
             previous = cursor.get(key)
-            if previous is None or previous.get("stamp") != stamp:
-                found.append(LandedFile(kind, path, stamp))
+            if previous is None or previous.get("stamp") != file.stamp:
+                found.append(LandedFile(kind, key, file.path, file.stamp))
     return found
-
-
-def _key(landing: LandingArea, file: LandedFile) -> str:
-    directory = landing.impressions_dir if file.kind == "impressions" else landing.conversions_dir
-    return f"{file.kind}/{file.path.relative_to(directory).as_posix()}"
 
 
 def _last_partition(partitions: DailyPartitionsDefinition) -> date | None:
@@ -109,11 +103,13 @@ def build_landing_sensor(
             )
         days: dict[str, set[date]] = {"impressions": set(), "conversions": set()}
         for file in changed:
-            key = _key(landing, file)
             now_days = file_days(file.path)
-            before = {date.fromisoformat(d) for d in cursor.get(key, {}).get("days", [])}
+            before = {date.fromisoformat(d) for d in cursor.get(file.key, {}).get("days", [])}
             days[file.kind] |= now_days | before
-            cursor[key] = {"stamp": file.stamp, "days": sorted(d.isoformat() for d in now_days)}
+            cursor[file.key] = {
+                "stamp": file.stamp,
+                "days": sorted(d.isoformat() for d in now_days),
+            }
         last_partition = _last_partition(partitions)
         span = (
             affected_days(
@@ -137,7 +133,7 @@ def build_landing_sensor(
             f"{len(changed)} new or changed landing file(s): attribution for {first}..{last}"
         )
         request = RunRequest(
-            run_key=f"landing:{first}:{last}:{hashlib.sha256(new_cursor.encode()).hexdigest()[:16]}",
+            run_key=run_key(f"landing:{first}:{last}", new_cursor),
             tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
         )
         return SensorResult(run_requests=[request], cursor=new_cursor)

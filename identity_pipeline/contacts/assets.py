@@ -14,6 +14,7 @@ from dagster import (
 
 from identity_pipeline.contacts.identities import build_identities
 from identity_pipeline.contacts.ingest import ingest_contact_files
+from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
 GROUP = "contacts"
@@ -32,18 +33,12 @@ def raw_contacts(
     with warehouse.connect() as con:
         report = ingest_contact_files(con, landing.contacts_dir)
         total = con.execute("SELECT count(*) FROM raw_contacts").fetchone()
-    for _, message in report.files_failed:
+    for message in report.files_failed:
         context.log.error(f"contact file not loaded: {message}")
     return MaterializeResult(
         metadata={
             "dagster/row_count": int(total[0]) if total else 0,
-            "files_seen": report.files_seen,
-            "files_loaded": report.files_loaded,
-            "files_unchanged": report.files_unchanged,
-            "files_failed": len(report.files_failed),
-            "failed_files": MetadataValue.md(
-                "\n".join(f"- {m}" for _, m in report.files_failed) or "none"
-            ),
+            **file_metadata(report),
             "rows_loaded": report.rows_loaded,
             "rows_rejected_unparseable": report.rows_rejected,
             "seconds": round(time.perf_counter() - started, 3),

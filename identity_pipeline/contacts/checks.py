@@ -3,7 +3,7 @@
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from identity_pipeline.resources import DuckDBWarehouse
-from identity_pipeline.warehouse import read_sql
+from identity_pipeline.warehouse import run_select
 
 RAW_DII_TABLES = frozenset({"raw_contacts"})
 """The only table allowed to hold raw emails and phones."""
@@ -55,8 +55,9 @@ def contact_files_readable(warehouse: DuckDBWarehouse) -> AssetCheckResult:
 )
 def contact_counts_reconcile(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     with warehouse.connect() as con:
-        sql = read_sql("identity_pipeline.contacts", "count_reconciliation.sql")
-        expected, linked, rejected = con.execute(sql).fetchall()[0]
+        expected, linked, rejected = run_select(
+            con, "identity_pipeline.contacts", "select_count_reconciliation.sql"
+        ).fetchall()[0]
     return AssetCheckResult(
         passed=int(expected) == int(linked) + int(rejected),
         metadata={

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from identity_pipeline.contacts.ingest import fingerprint_salt
-from identity_pipeline.contacts.normalize import normalize_table
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.normalize.values import normalize_table
+from identity_pipeline.warehouse import fingerprint_salt, run_script, transaction
 
 MAX_VALUE_CHARS = 1000
 """Longer emails/phones cannot be real (RFC 5321 caps addresses at 254) and are rejected."""
@@ -32,7 +31,7 @@ class IdentityReport:
 
 
 def build_identities(con: duckdb.DuckDBPyConnection, default_region: str) -> IdentityReport:
-    execute_script(con, read_sql(_SQL_PACKAGE, "stage_contact_values.sql"))
+    run_script(con, _SQL_PACKAGE, "create_contact_values.sql")
     files = con.execute(
         "SELECT count(*) FROM contact_files WHERE status = 'loaded' "
         "AND normalized_checksum IS DISTINCT FROM loaded_checksum"
@@ -50,7 +49,7 @@ def build_identities(con: duckdb.DuckDBPyConnection, default_region: str) -> Ide
     before = _count(con, "SELECT count(*) FROM dii")
     salt = fingerprint_salt(con)
     with transaction(con):
-        execute_script(con, read_sql(_SQL_PACKAGE, "merge_identities.sql"), {"salt": salt})
+        run_script(con, _SQL_PACKAGE, "merge_into_identities.sql", {"salt": salt})
     rejects = dict(
         con.execute(
             "SELECT error, count(*) FROM ip_normalized WHERE error IS NOT NULL GROUP BY error"

@@ -7,22 +7,15 @@ version of a file keeps the rows of the last good version.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.contacts.readers import (
-    SUPPORTED_SUFFIXES,
-    InputFileError,
-    delimiter_hint,
-    describe_columns,
-    file_checksum,
-    load_file,
-)
-from identity_pipeline.warehouse import transaction
+from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
+from identity_pipeline.warehouse import fingerprint_salt, transaction
 
 REQUIRED_COLUMNS = ("customer_id",)
 IDENTIFIER_COLUMNS = ("email", "phone")
@@ -30,49 +23,8 @@ OPTIONAL_COLUMNS = ("country", "updated_at")
 
 
 @dataclass
-class IngestReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[tuple[str, str]] = field(default_factory=list)
-    rows_loaded: int = 0
+class IngestReport(FileReport):
     rows_rejected: int = 0
-    previously_failed: int = 0
-
-
-def list_landed_files(contacts_dir: Path) -> list[Path]:
-    if not contacts_dir.is_dir():
-        return []
-    return sorted(
-        p
-        for p in contacts_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
-    )
-
-
-def fingerprint_salt(con: duckdb.DuckDBPyConnection) -> str:
-    """Per-warehouse random salt, so fingerprints match across runs but not across installs."""
-    con.execute(
-        "INSERT INTO warehouse_settings VALUES ('fingerprint_salt', ?) ON CONFLICT DO NOTHING",
-        [secrets.token_hex(16)],
-    )
-    row = con.execute(
-        "SELECT value FROM warehouse_settings WHERE key = 'fingerprint_salt'"
-    ).fetchone()
-    assert row is not None
-    return str(row[0])
-
-
-def _check_columns(path: Path, columns: tuple[str, ...]) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if not any(c in columns for c in IDENTIFIER_COLUMNS):
-        missing.append("email or phone")
-    if missing:
-        raise InputFileError(
-            path,
-            f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
-            f"{delimiter_hint(list(columns))}",
-        )
 
 
 def _record_failure(
@@ -142,28 +94,16 @@ def _swap_in(
 def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> IngestReport:
     """Load every new or changed file under contacts_dir; one transaction per file."""
     report = IngestReport()
-    known = {
-        row[0]: (row[1], row[2])
-        for row in con.execute("SELECT file_path, checksum, status FROM contact_files").fetchall()
-    }
+    known = dict(con.execute("SELECT file_path, checksum FROM contact_files").fetchall())
     salt = fingerprint_salt(con)
-    for path in list_landed_files(contacts_dir):
-        report.files_seen += 1
-        rel = path.relative_to(contacts_dir).as_posix()
-        checksum = file_checksum(path)
-        size = path.stat().st_size
-        previous = known.get(rel)
-        if previous is not None and previous[0] == checksum:
-            report.files_unchanged += 1
-            report.previously_failed += previous[1] == "failed"
-            continue
+    for file in changed_since(contacts_dir, known, report):
+        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
         try:
             loaded = load_file(con, path, "ip_file", "ip_file_rejects")
-            _check_columns(path, loaded.columns)
+            require_columns(path, loaded.columns, REQUIRED_COLUMNS, IDENTIFIER_COLUMNS)
         except InputFileError as error:
-            message = f"{rel}: {error.reason}"
             _record_failure(con, rel, checksum, size, error.reason)
-            report.files_failed.append((rel, message))
+            report.files_failed.append(f"{rel}: {error.reason}")
             continue
         _swap_in(
             con,

@@ -11,17 +11,16 @@ from collections.abc import Iterator
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
-    Config,
     MaterializeResult,
     MetadataValue,
     asset,
     multi_asset,
 )
-from pydantic import Field
 
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
+from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
 from identity_pipeline.reporting.charts import mapping_status_markdown
 from identity_pipeline.resources import DuckDBWarehouse
 
@@ -29,12 +28,8 @@ GROUP = "id5"
 POOL = "id5_api"
 
 
-class ID5DueConfig(Config):
-    only_new: bool = Field(
-        default=False,
-        description="Only emails never sent before (what a new contact file brings); "
-        "refreshes are left to the scheduled run.",
-    )
+class ID5DueConfig(DueConfig):
+    """Run config of id5_due_for_refresh."""
 
 
 @asset(
@@ -99,37 +94,24 @@ def id5_mapping(
         by_status = dict(
             con.execute("SELECT status, count(*) FROM id5_mapping GROUP BY 1").fetchall()
         )
+        due = still_due(con, "id5")
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
-    calls = report.calls
     context.log.info(
         f"ID5: sent {report.sent} users in {report.batches} batch(es): {report.mapped} mapped "
-        f"({report.rotated} with a new ID), {report.errors} rejected, {calls.retries} retries"
+        f"({report.rotated} with a new ID), {report.errors} rejected, "
+        f"{report.calls.retries} retries"
     )
-    client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
     yield MaterializeResult(
         asset_key="id5_mapping",
         metadata={
-            "dagster/row_count": sum(int(v) for v in by_status.values()),
-            "identities_sent": report.sent,
-            "mapped": report.mapped,
+            **mapping_metadata(report, by_status),
             "rotated": report.rotated,
             "errors": report.errors,
-            "batches": report.batches,
-            "requests": calls.requests,
-            "retries": calls.retries,
-            "retry_reasons": MetadataValue.json(dict(calls.retry_reasons)),
-            "api_wait_seconds": round(calls.api_seconds, 3),
-            "local_seconds": round(report.local_seconds, 3),
-            "client_ms_per_batch": round(client_ms, 2),
-            "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
             "status_chart": MetadataValue.md(
                 mapping_status_markdown(
-                    by_status,
-                    report.due - report.sent,
-                    failed="error",
-                    title="ID5 status of every email identity",
+                    by_status, due, failed="error", title="ID5 status of every email identity"
                 )
             ),
         },

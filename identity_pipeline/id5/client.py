@@ -1,36 +1,27 @@
 """The ID5 Partner Signals client resource (seed 004): hashed emails in, ID5 IDs out.
 
-ID5 publishes no Python client for this endpoint, so this is a small one on a pooled `requests`
-session with timeouts, sharing the UID2 client's retry loop (`mapping.retry`): 429, 5xx,
-dropped connections and timeouts are retried with full-jitter backoff inside a time budget;
-bad credentials and refused requests fail at once.
+ID5 publishes no Python client for this endpoint, so this is a small one on the mapping client
+base (`mapping.http`: pooled session, timeouts, retries): 429, 5xx, dropped connections and
+timeouts are retried with full-jitter backoff inside a time budget; bad credentials and refused
+requests fail at once.
 
 The API takes its token in the URL query string. URLs are therefore never logged nor put in an
 error: messages are built from status codes, ID5's error codes and exception class names only,
-and urllib3's debug line, which prints the request URL, gets the token redacted.
+and urllib3's debug line, which prints the request URL, gets the token redacted
+(REDACTED_QUERY_PARAMS).
 """
 
 import json
-import logging
 import os
 import re
-import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
-import requests
-from dagster import ConfigurableResource
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
-from identity_pipeline.mapping.retry import (
-    CallStats,
-    FatalAPIError,
-    RetryableAPIError,
-    RetryPolicy,
-    call_with_retries,
-)
+from identity_pipeline.mapping.http import MappingHTTPClient
+from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError
 
 MAX_BATCH = 1_000
 """Users per request the API accepts."""
@@ -45,12 +36,6 @@ ENV_REFRESH_DAYS = "ID5_REFRESH_DAYS"
 RetryHook = Callable[[str, int, float], None]
 Json = dict[str, Any]
 
-_TRANSIENT = (
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-_TOKEN_QUERY = re.compile(r"([?&]token=)[^&\s\"']*")
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 ANSWER_SCHEMA = pa.schema(
@@ -63,31 +48,16 @@ ANSWER_SCHEMA = pa.schema(
 )
 
 
-class _RedactToken(logging.Filter):
-    """Replaces the token in urllib3's 'POST /path?token=... 200' debug line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message:
-            record.msg, record.args = _TOKEN_QUERY.sub(r"\1<redacted>", message), ()
-        return True
-
-
-_REDACT = _RedactToken()
-
-
-def _install_redaction() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
-        logger = logging.getLogger(name)
-        if _REDACT not in logger.filters:
-            logger.addFilter(_REDACT)
-
-
-class ID5Client(ConfigurableResource):  # type: ignore[type-arg]
+class ID5Client(MappingHTTPClient):
     """Sends hex SHA-256 emails (never raw values) to ID5 Partner Signals in batches ≤1,000.
 
     Credentials come from the environment (`EnvVar` in definitions.py); nothing here logs them.
     """
+
+    SERVICE: ClassVar[str] = "ID5"
+    MAX_BATCH: ClassVar[int] = MAX_BATCH
+    ENV_BASE_URL: ClassVar[str] = ENV_BASE_URL
+    REDACTED_QUERY_PARAMS: ClassVar[tuple[str, ...]] = ("token",)
 
     base_url: str = Field(description=f"API root (${ENV_BASE_URL}), e.g. https://api.id5-sync.com")
     partner_id: int = Field(description=f"ID5 partner number (${ENV_PARTNER_ID}).")
@@ -98,15 +68,6 @@ class ID5Client(ConfigurableResource):  # type: ignore[type-arg]
         f"${ENV_REFRESH_DAYS} or {DEFAULT_REFRESH_DAYS}.",
     )
     batch_size: int = Field(default=MAX_BATCH, description=f"Users per request, ≤{MAX_BATCH}.")
-    connect_timeout_seconds: float = Field(default=10.0)
-    read_timeout_seconds: float = Field(default=60.0)
-    max_retry_seconds: float = Field(
-        default=600.0, description="Total time one request may spend retrying before the run fails."
-    )
-    initial_backoff_seconds: float = Field(default=0.5)
-    max_backoff_seconds: float = Field(default=30.0)
-
-    _local: threading.local = PrivateAttr(default_factory=threading.local)
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -121,61 +82,19 @@ class ID5Client(ConfigurableResource):  # type: ignore[type-arg]
             raise ValueError(f"${ENV_REFRESH_DAYS} must be at least 1, got {days}")
         return days
 
-    @property
-    def effective_batch_size(self) -> int:
-        if not 1 <= self.batch_size <= MAX_BATCH:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}, got {self.batch_size}")
-        return self.batch_size
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_total_seconds=self.max_retry_seconds,
-            initial_wait_seconds=self.initial_backoff_seconds,
-            max_wait_seconds=self.max_backoff_seconds,
-        )
-
-    def _session(self) -> requests.Session:
-        """One pooled session per thread (requests sessions are not thread-safe)."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            _install_redaction()
-            session = requests.Session()
-            self._local.session = session
-        return session
-
     # -- transport ----------------------------------------------------------------------------
 
     def _post(self, body: bytes, sent: int, stats: CallStats | None = None) -> list[Json]:
         """One request; returns the answer's users array or raises a typed error."""
-        url = f"{self.base_url.rstrip('/')}/partners/v1/{self.partner_id}/signals"
-        started = time.perf_counter()
-        try:
-            response = self._session().post(
-                url,
-                params={"token": self.token},
-                data=body,
-                headers={"Content-Type": "application/json; charset=UTF-8"},
-                timeout=(self.connect_timeout_seconds, self.read_timeout_seconds),
-            )
-            content = response.content  # read inside the timer: the body is the round trip
-        except requests.Timeout:
-            raise RetryableAPIError("timeout") from None
-        except _TRANSIENT as error:
-            # Refused or reset connections, cut-off bodies. Only the class name is kept: the
-            # exception's message would carry the URL, token included.
-            raise RetryableAPIError(f"connection error ({type(error).__name__})") from None
-        except requests.RequestException as error:
-            # A malformed URL or scheme does not heal by waiting.
-            raise FatalAPIError(
-                f"ID5 request could not be sent ({type(error).__name__}): check ${ENV_BASE_URL}"
-            ) from None
-        finally:
-            if stats is not None:
-                stats.api_seconds += time.perf_counter() - started
+        url = self._url(f"/partners/v1/{self.partner_id}/signals")
+        response, content = self._timed_post(
+            url,
+            stats,
+            params={"token": self.token},
+            data=body,
+            headers={"Content-Type": "application/json; charset=UTF-8"},
+        )
         status = response.status_code
-        if status == 429 or status >= 500:
-            raise RetryableAPIError(f"HTTP {status}")
         try:
             document = json.loads(content)
         except ValueError:
@@ -210,12 +129,8 @@ class ID5Client(ConfigurableResource):  # type: ignore[type-arg]
         if not 1 <= len(users) <= MAX_BATCH:
             raise ValueError(f"{len(users)} users; a request carries 1 to {MAX_BATCH}")
         body = json.dumps({"users": list(users)}, separators=(",", ":")).encode()
-        return call_with_retries(
-            lambda: self._post(body, len(users), stats),
-            policy=self.retry_policy,
-            stats=stats,
-            what=what,
-            on_retry=on_retry,
+        return self._with_retries(
+            lambda: self._post(body, len(users), stats), stats, what, on_retry
         )
 
     def map_emails(

@@ -12,9 +12,9 @@ from dagster import (
 from dagster_shared.error import SerializableErrorInfo
 
 from identity_pipeline import settings
-from identity_pipeline.operations.status import sensor_status
+from identity_pipeline.automation import sensor_status
 from identity_pipeline.resources import DuckDBWarehouse
-from identity_pipeline.uid2.mapping import naive_utc
+from identity_pipeline.warehouse import naive_utc
 
 
 def _root_cause(error: SerializableErrorInfo) -> str:

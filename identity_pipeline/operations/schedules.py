@@ -1,15 +1,16 @@
-"""Daily schedules: the mapping refresh, then yesterday's attribution."""
+"""The daily refresh: apply opt-outs, then map everything that is due to UID2 and ID5."""
 
-from dagster import ScheduleDefinition, build_schedule_from_partitioned_job
-from dagster._core.definitions.partitions.partitioned_schedule import (
-    UnresolvedPartitionedAssetScheduleDefinition,
-)
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition,
-)
+from dagster import AssetSelection, ScheduleDefinition, define_asset_job
 
 from identity_pipeline import settings
-from identity_pipeline.operations.status import schedule_status
+from identity_pipeline.automation import schedule_status
+
+refresh_mappings_job = define_asset_job(
+    "refresh_mappings",
+    selection=AssetSelection.assets("optouts") | AssetSelection.groups("uid2", "id5"),
+    description="The daily refresh: apply opt-outs, then map everything that is due to UID2 "
+    "and ID5.",
+)
 
 daily_refresh_schedule = ScheduleDefinition(
     name="daily_refresh",
@@ -22,19 +23,3 @@ daily_refresh_schedule = ScheduleDefinition(
     "due to UID2 (new, refresh_from passed, rotated buckets) and ID5 (new, older than "
     "ID5_REFRESH_DAYS).",
 )
-
-
-def daily_attribution_schedule(
-    attribution_job: UnresolvedAssetJobDefinition,
-) -> UnresolvedPartitionedAssetScheduleDefinition:
-    """Yesterday's attribution partition, an hour after the refresh has mapped new IDs."""
-    schedule = build_schedule_from_partitioned_job(
-        attribution_job,
-        name="daily_attribution",
-        hour_of_day=(settings.refresh_hour_utc() + 1) % 24,
-        default_status=schedule_status(),
-        description="Every day, an hour after daily_refresh: the attribution job for yesterday's "
-        "partition (late files re-run older days through attribution_landing_sensor).",
-    )
-    assert isinstance(schedule, UnresolvedPartitionedAssetScheduleDefinition)
-    return schedule

@@ -2,13 +2,14 @@
 
 import time
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from identity_pipeline import settings
-from identity_pipeline.optouts.suppression import load_suppression_files, purge
+from identity_pipeline.landing.sensors import file_metadata
+from identity_pipeline.optouts.store import listed_hashes, purge
+from identity_pipeline.optouts.suppression import load_suppression_files
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
-from identity_pipeline.uid2.mapping import naive_utc
-from identity_pipeline.warehouse import transaction
+from identity_pipeline.warehouse import naive_utc, transaction
 
 GROUP = "optouts"
 
@@ -27,7 +28,7 @@ def optouts(
     with warehouse.connect() as con:
         report = load_suppression_files(con, landing.optouts_dir, landing.phone_region, now)
         with transaction(con):
-            purge(con, "SELECT uid2_hash FROM optouts")
+            purge(con, listed_hashes(con))
         by_source = dict(con.execute("SELECT source, count(*) FROM optouts GROUP BY 1").fetchall())
         total = sum(int(v) for v in by_source.values())
     for message in report.files_failed:
@@ -38,12 +39,7 @@ def optouts(
             "from_uid2_api": int(by_source.get("uid2_api", 0)),
             "from_suppression_files": int(by_source.get("suppression_file", 0)),
             "new_from_files": report.new_optouts,
-            "files_loaded": report.files_loaded,
-            "files_unchanged": report.files_unchanged,
-            "files_failed": len(report.files_failed),
-            "failed_files": MetadataValue.md(
-                "\n".join(f"- {m}" for m in report.files_failed) or "none"
-            ),
+            **file_metadata(report),
             "values_rejected": report.values_rejected,
             "seconds": round(time.perf_counter() - started, 3),
         }

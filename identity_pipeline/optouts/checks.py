@@ -5,13 +5,13 @@ from collections.abc import Sequence
 from dagster import AssetCheckResult, AssetChecksDefinition, MetadataValue, asset_check
 
 from identity_pipeline.resources import DuckDBWarehouse
-from identity_pipeline.warehouse import read_sql
+from identity_pipeline.warehouse import run_select
 
 
 def _violations(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     with warehouse.connect() as con:
-        rows = con.execute(
-            read_sql("identity_pipeline.optouts", "optout_violations.sql")
+        rows = run_select(
+            con, "identity_pipeline.optouts", "select_optout_violations.sql"
         ).fetchall()
     counts = {str(table): int(n) for table, n in rows}
     total = sum(counts.values())

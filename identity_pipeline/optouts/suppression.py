@@ -8,42 +8,31 @@ back; unusable values go to optout_rejects with a salted fingerprint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.contacts.ingest import fingerprint_salt, list_landed_files
-from identity_pipeline.contacts.normalize import normalize_table
-from identity_pipeline.contacts.readers import (
+from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.readers import (
     InputFileError,
     delimiter_hint,
     describe_columns,
-    file_checksum,
     load_file,
 )
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.normalize.values import normalize_table
+from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
+from identity_pipeline.warehouse import fingerprint_salt, run_script, transaction
 
 RAW_COLUMNS = ("email", "phone")
 HASH_COLUMNS = ("uid2_hash", "email_hash", "phone_hash")
 
 
 @dataclass
-class SuppressionReport:
-    files_seen: int = 0
-    files_loaded: int = 0
-    files_unchanged: int = 0
-    files_failed: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
+class SuppressionReport(FileReport):
     new_optouts: int = 0
     values_rejected: int = 0
-
-
-def purge(con: duckdb.DuckDBPyConnection, targets_sql: str) -> None:
-    """Clear every ID held for the identities `targets_sql` selects (a uid2_hash column)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE purge_targets AS {targets_sql}")
-    execute_script(con, read_sql("identity_pipeline.optouts", "purge_opted_out.sql"))
-    con.execute("DROP TABLE purge_targets")
 
 
 def _stage_values(
@@ -72,23 +61,18 @@ def _stage_values(
         "WHERE false"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE op_hash_values AS {hash_sql}")
-    execute_script(con, read_sql("identity_pipeline.optouts", "stage_suppression_values.sql"))
+    run_script(con, SQL_PACKAGE, "create_suppression_values.sql")
 
 
 def load_suppression_files(
-    con: duckdb.DuckDBPyConnection, optouts_dir: Path, default_region: str, now: object
+    con: duckdb.DuckDBPyConnection, optouts_dir: Path, default_region: str, now: datetime
 ) -> SuppressionReport:
     """Add the opt-outs of every new or changed file; one transaction per file."""
     report = SuppressionReport()
     known = dict(con.execute("SELECT file_path, checksum FROM optout_files").fetchall())
     salt = fingerprint_salt(con)
-    for path in list_landed_files(optouts_dir):
-        report.files_seen += 1
-        rel = path.relative_to(optouts_dir).as_posix()
-        checksum = file_checksum(path)
-        if known.get(rel) == checksum:
-            report.files_unchanged += 1
-            continue
+    for file in changed_since(optouts_dir, known, report):
+        path, rel, checksum = file.path, file.rel, file.checksum
         try:
             loaded = load_file(con, path, "op_file", "op_file_rejects")
             if not any(c in loaded.columns for c in RAW_COLUMNS + HASH_COLUMNS):
@@ -113,14 +97,14 @@ def load_suppression_files(
         _stage_values(con, loaded.columns, default_region)
         with transaction(con):
             before = _count(con, "SELECT count(*) FROM optouts")
-            con.execute(
-                """
-                INSERT INTO optouts (uid2_hash, dii_type, source, source_file, opted_out_at)
-                SELECT uid2_hash, any_value(dii_type), 'suppression_file', ?, CAST(? AS TIMESTAMP)
-                FROM op_values WHERE error IS NULL GROUP BY uid2_hash
-                ON CONFLICT DO NOTHING
-                """,
-                [rel, now],
+            record_optouts(
+                con,
+                con.sql(
+                    "SELECT uid2_hash, dii_type FROM op_values WHERE error IS NULL"
+                ).to_arrow_table(),
+                source=SUPPRESSION_FILE,
+                now=now,
+                source_file=rel,
             )
             report.new_optouts += _count(con, "SELECT count(*) FROM optouts") - before
             con.execute("DELETE FROM optout_rejects WHERE source_file = ?", [rel])
@@ -162,5 +146,5 @@ def load_suppression_files(
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql, params or []).fetchall()  # fetched whole: the result is closed
+    return int(rows[0][0]) if rows else 0

@@ -3,10 +3,10 @@
 
 import time
 
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
-from pydantic import Field
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
+from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
 from identity_pipeline.reporting.charts import mapping_status_markdown
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.uid2.client import UID2Client
@@ -16,12 +16,8 @@ GROUP = "uid2"
 POOL = "uid2_api"
 
 
-class UID2DueConfig(Config):
-    only_new: bool = Field(
-        default=False,
-        description="Only identities never sent before (what a new contact file brings); "
-        "refreshes are left to the daily run.",
-    )
+class UID2DueConfig(DueConfig):
+    """Run config of uid2_due_for_refresh."""
 
 
 @asset(
@@ -70,35 +66,22 @@ def uid2_mapping(
         by_status = dict(
             con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall()
         )
-    calls = report.calls
+        due = still_due(con, "uid2")
     context.log.info(
         f"UID2: sent {report.sent} identities in {report.batches} batch(es): {report.mapped} "
-        f"mapped, {report.opted_out} opted out, {report.invalid} invalid, {calls.retries} retries"
+        f"mapped, {report.opted_out} opted out, {report.invalid} invalid, "
+        f"{report.calls.retries} retries"
     )
-    client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
     return MaterializeResult(
         metadata={
-            "dagster/row_count": sum(int(v) for v in by_status.values()),
-            "identities_sent": report.sent,
-            "mapped": report.mapped,
+            **mapping_metadata(report, by_status),
             "opted_out": report.opted_out,
             "invalid": report.invalid,
-            "batches": report.batches,
-            "requests": calls.requests,
-            "retries": calls.retries,
-            "retry_reasons": MetadataValue.json(dict(calls.retry_reasons)),
-            "api_wait_seconds": round(calls.api_seconds, 3),
-            "local_seconds": round(report.local_seconds, 3),
-            "client_ms_per_batch": round(client_ms, 2),
             "api_version": uid2.version,
             "parallel_requests": uid2.parallel_requests,
-            "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
             "status_chart": MetadataValue.md(
                 mapping_status_markdown(
-                    by_status,
-                    report.due - report.sent,
-                    failed="invalid",
-                    title="UID2 status of every identity",
+                    by_status, due, failed="invalid", title="UID2 status of every identity"
                 )
             ),
         }

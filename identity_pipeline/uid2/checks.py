@@ -4,7 +4,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
 
 from identity_pipeline import settings
 from identity_pipeline.resources import DuckDBWarehouse
-from identity_pipeline.uid2.mapping import naive_utc
+from identity_pipeline.warehouse import naive_utc
 
 
 @asset_check(

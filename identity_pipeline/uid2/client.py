@@ -4,8 +4,8 @@ The SDK encrypts the envelope, decrypts and nonce-checks the answer, and builds 
 (`IdentityMapInput`); tests run its unmodified `IdentityMapV3Client` against our sandbox to pin
 the v3 document we send. Two parts are ours. The transport: the SDK's urllib
 call has no timeout, opens a new connection per request and does not retry, so a long mapping
-run would hang on the first stalled socket; we post the SDK's envelope over a pooled `requests`
-session with timeouts and retry with full-jitter backoff inside a bounded time budget. And the
+run would hang on the first stalled socket; we post the SDK's envelope through the mapping
+client base (`mapping.http`: pooled session, timeouts, retries inside a time budget). And the
 answer: the SDK's response classes build a dict and a datetime per identity (~30 ms per 5,000),
 so we hand the decrypted arrays to Arrow/DuckDB by position instead, which the v3 contract
 guarantees (each answer array has the input array's length and order).
@@ -14,28 +14,20 @@ guarantees (each answer array has the input array's length and order).
 import base64
 import json
 import os
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import requests
-from dagster import ConfigurableResource
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 from uid2_client import IdentityMapInput
 from uid2_client.identity_buckets_response import IdentityBucketsResponse
 from uid2_client.request_response_util import auth_headers, create_envelope, parse_response
 from uid2_client.uid2_response import Uid2Response
 
-from identity_pipeline.mapping.retry import (
-    CallStats,
-    FatalAPIError,
-    RetryableAPIError,
-    RetryPolicy,
-    call_with_retries,
-)
+from identity_pipeline.mapping.http import MappingHTTPClient
+from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError
 
 MAX_BATCH = 5_000
 """Operator limit on identifiers per request."""
@@ -53,11 +45,15 @@ DiiType = Literal["email", "phone"]
 RetryHook = Callable[[str, int, float], None]
 
 
-class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
+class UID2Client(MappingHTTPClient):
     """Maps DII hashes (never raw values) to raw UID2s through an operator.
 
     Secrets come from the environment (`EnvVar` in definitions.py); nothing here logs them.
     """
+
+    SERVICE: ClassVar[str] = "UID2"
+    MAX_BATCH: ClassVar[int] = MAX_BATCH
+    ENV_BASE_URL: ClassVar[str] = ENV_BASE_URL
 
     base_url: str = Field(description=f"Operator URL (${ENV_BASE_URL}), no trailing path.")
     api_key: str = Field(description=f"Bearer API key (${ENV_API_KEY}).")
@@ -73,15 +69,6 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
     batch_size: int = Field(
         default=MAX_BATCH, description=f"Identifiers per request, ≤{MAX_BATCH}."
     )
-    connect_timeout_seconds: float = Field(default=10.0)
-    read_timeout_seconds: float = Field(default=60.0)
-    max_retry_seconds: float = Field(
-        default=600.0, description="Total time one request may spend retrying before the run fails."
-    )
-    initial_backoff_seconds: float = Field(default=0.5)
-    max_backoff_seconds: float = Field(default=30.0)
-
-    _local: threading.local = PrivateAttr(default_factory=threading.local)
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -105,20 +92,6 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
             )
         return value
 
-    @property
-    def effective_batch_size(self) -> int:
-        if not 1 <= self.batch_size <= MAX_BATCH:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}, got {self.batch_size}")
-        return self.batch_size
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_total_seconds=self.max_retry_seconds,
-            initial_wait_seconds=self.initial_backoff_seconds,
-            max_wait_seconds=self.max_backoff_seconds,
-        )
-
     def _secret(self) -> bytes:
         try:
             secret = base64.b64decode(self.secret_key, validate=True)
@@ -128,14 +101,6 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
             raise FatalAPIError(f"${ENV_SECRET_KEY} must decode to 32 bytes, got {len(secret)}")
         return secret
 
-    def _session(self) -> requests.Session:
-        """One pooled session per thread (requests sessions are not thread-safe)."""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
-
     # -- transport ----------------------------------------------------------------------------
 
     def _post(self, path: str, payload: bytes, stats: CallStats | None = None) -> str:
@@ -144,24 +109,10 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
         envelope = create_envelope(secret, datetime.now(UTC), payload)
         headers = auth_headers(self.api_key)
         headers["Content-Type"] = "application/octet-stream"
-        started = time.perf_counter()
-        try:
-            response = self._session().post(
-                self.base_url.rstrip("/") + path,
-                data=envelope.binary_envelope,
-                headers=headers,
-                timeout=(self.connect_timeout_seconds, self.read_timeout_seconds),
-            )
-        except requests.Timeout:
-            raise RetryableAPIError("timeout") from None
-        except requests.ConnectionError:
-            raise RetryableAPIError("connection error") from None
-        finally:
-            if stats is not None:
-                stats.api_seconds += time.perf_counter() - started
+        response, content = self._timed_post(
+            self._url(path), stats, data=envelope.binary_envelope, headers=headers
+        )
         status = response.status_code
-        if status == 429 or status >= 500:
-            raise RetryableAPIError(f"HTTP {status}")
         if status == 401:
             raise FatalAPIError(
                 f"UID2 operator refused the credentials (HTTP 401) on {path}: check "
@@ -175,7 +126,7 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
         try:
             # Annotated as str, but the SDK hands back the decrypted bytes.
             answer: str | bytes = parse_response(
-                secret, Uid2Response.from_bytes(response.content), envelope.nonce
+                secret, Uid2Response.from_bytes(content), envelope.nonce
             )
             return answer.decode("utf-8") if isinstance(answer, bytes) else answer
         except Exception as error:  # cryptography and the SDK raise several types
@@ -185,13 +136,7 @@ class UID2Client(ConfigurableResource):  # type: ignore[type-arg]
     def _call(
         self, path: str, payload: bytes, stats: CallStats, what: str, on_retry: RetryHook | None
     ) -> str:
-        return call_with_retries(
-            lambda: self._post(path, payload, stats),
-            policy=self.retry_policy,
-            stats=stats,
-            what=what,
-            on_retry=on_retry,
-        )
+        return self._with_retries(lambda: self._post(path, payload, stats), stats, what, on_retry)
 
     # -- API ----------------------------------------------------------------------------------
 

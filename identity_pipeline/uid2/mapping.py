@@ -1,72 +1,43 @@
 """Send what is due to the UID2 operator and store each answered batch atomically.
 
-The DuckDB connection stays open for the whole loop: reopening the file costs about 25 ms,
-the whole per-batch budget. That is safe because every run that touches UID2 sits in the
-`uid2_api` pool and the run queue admits one run at a time (dagster.yaml).
+The batch loop is `mapping.batches`; what is UID2's own is here: the due list (with the v2
+salt-bucket check), how a batch becomes a v3 or v2 request, and the SQL that stores the answer.
+Opt-outs in an answer are recorded through `optouts.store` in the batch's own transaction.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from identity_pipeline.mapping.batches import (
+    Batch,
+    BatchReport,
+    Log,
+    PendingBatches,
+    RetryHook,
+    map_batches,
+    store_answer,
+)
 from identity_pipeline.mapping.retry import CallStats
-from identity_pipeline.optouts.suppression import purge
+from identity_pipeline.optouts.store import UID2_API, listed_hashes, purge, record_optouts
 from identity_pipeline.uid2.client import UID2Client
-from identity_pipeline.warehouse import execute_script, read_sql, transaction
+from identity_pipeline.warehouse import naive_utc, run_script, transaction
 
-Log = Callable[[str], None]
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """DuckDB TIMESTAMP columns hold naive UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+SQL = "identity_pipeline.uid2"
 
 
 @dataclass
-class MappingReport:
-    """Counts for materialization metadata; no identifiers."""
+class MappingReport(BatchReport):
+    """UID2's outcomes beside the shared counts; no identifiers."""
 
-    due: int = 0
-    sent: int = 0
-    mapped: int = 0
     opted_out: int = 0
     invalid: int = 0
-    batches: int = 0
-    rotated: int = 0
-    calls: CallStats = field(default_factory=CallStats)
-    wall_seconds: float = 0.0
-    write_seconds: float = 0.0
-
-    @property
-    def local_seconds(self) -> float:
-        """Time not spent waiting on the API: reading, building requests, parsing, writing."""
-        return max(self.wall_seconds - self.calls.api_seconds, 0.0)
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """One request's identifiers; `rows` holds them in answer order (emails, then phones)."""
-
-    number: int
-    rows: pa.Table  # dii_id, uid2_hash, dii_type, source_seen_at
-    emails: list[str]
-    phones: list[str]
-
-    @property
-    def size(self) -> int:
-        return int(self.rows.num_rows)
-
-
-Answered = tuple[_Batch, pa.Table, CallStats]
 
 
 def refresh_due_list(
@@ -82,9 +53,10 @@ def refresh_due_list(
     stats = CallStats()
     if version == "v2" and not only_new:
         _record_rotated_buckets(con, client, naive_utc(now), stats, log)
-    execute_script(
+    run_script(
         con,
-        read_sql("identity_pipeline.uid2", "due_for_refresh.sql"),
+        SQL,
+        "create_uid2_due_for_refresh.sql",
         {"now": naive_utc(now), "version": version, "only_new": only_new},
     )
     reasons = dict(
@@ -137,124 +109,80 @@ def _record_rotated_buckets(
     log(f"UID2 bucket check since {since:%Y-%m-%d %H:%M:%S}: {len(rotated)} bucket(s) rotated")
 
 
-def _plan_batches(con: duckdb.DuckDBPyConnection, size: int, one_type: bool) -> tuple[int, int]:
-    """Fill temp table uid2_pending; returns (identities, batches)."""
-    execute_script(
-        con,
-        read_sql("identity_pipeline.uid2", "pending_batch_rows.sql"),
-        {"size": size, "one_type": one_type},
-    )
-    row = con.execute("SELECT count(*), coalesce(max(batch_no), 0) FROM uid2_pending").fetchall()
-    return int(row[0][0]), int(row[0][1])
+def _caller(
+    client: UID2Client, version: str
+) -> Callable[[Batch, CallStats, str, RetryHook], pa.Table]:
+    """The network edge: a batch as one v3 request, or (v2) one request of a single type."""
 
+    def call(batch: Batch, stats: CallStats, what: str, on_retry: RetryHook) -> pa.Table:
+        hashes = batch.rows.column("uid2_hash").to_pylist()
+        emails = pc.sum(pc.equal(batch.rows.column("dii_type"), "email")).as_py() or 0
+        email_hashes, phone_hashes = hashes[:emails], hashes[emails:]
+        if version == "v3":
+            return client.map_v3(
+                email_hashes, phone_hashes, stats=stats, what=what, on_retry=on_retry
+            )
+        if email_hashes:
+            return client.map_v2("email", email_hashes, stats=stats, what=what, on_retry=on_retry)
+        return client.map_v2("phone", phone_hashes, stats=stats, what=what, on_retry=on_retry)
 
-def _read_batch(con: duckdb.DuckDBPyConnection, number: int) -> _Batch:
-    rows = con.sql(
-        "SELECT dii_id, uid2_hash, dii_type, last_seen_at AS source_seen_at FROM uid2_pending "
-        "WHERE batch_no = $number ORDER BY dii_type, pos",
-        params={"number": number},
-    ).to_arrow_table()
-    hashes = rows.column("uid2_hash").to_pylist()
-    emails = pc.sum(pc.equal(rows.column("dii_type"), "email")).as_py() or 0
-    return _Batch(number, rows, hashes[:emails], hashes[emails:])
-
-
-def _call(client: UID2Client, version: str, batch: _Batch, total: int, log: Log) -> Answered:
-    """The network edge: runs on worker threads when requests go out in parallel."""
-    stats = CallStats()
-    what = f"UID2 batch {batch.number}/{total} ({batch.size} identities)"
-
-    def on_retry(reason: str, attempt: int, sleep: float) -> None:
-        log(f"{what}: {reason}; retry {attempt} in {sleep:.1f}s")
-
-    if version == "v3":
-        answer = client.map_v3(
-            batch.emails, batch.phones, stats=stats, what=what, on_retry=on_retry
-        )
-    elif batch.emails:
-        answer = client.map_v2("email", batch.emails, stats=stats, what=what, on_retry=on_retry)
-    else:
-        answer = client.map_v2("phone", batch.phones, stats=stats, what=what, on_retry=on_retry)
-    return batch, answer, stats
-
-
-def _store(
-    con: duckdb.DuckDBPyConnection, batch: _Batch, answer: pa.Table, requests: int, now: datetime
-) -> tuple[int, int, int]:
-    """Write one answered batch and its opt-outs in one transaction; (mapped, optout, invalid)."""
-    if answer.num_rows != batch.size:
-        raise RuntimeError(f"batch {batch.number}: {answer.num_rows} answers for {batch.size}")
-    combined = batch.rows
-    for name in ("u", "p", "r", "e", "b"):
-        combined = combined.append_column(name, answer.column(name))
-    mapped = batch.size - answer.column("u").null_count
-    opted_out = pc.sum(pc.equal(answer.column("e"), "optout")).as_py() or 0
-    con.register("uid2_answer", combined)
-    try:
-        with transaction(con):
-            params = {"now": now, "requests": requests}
-            execute_script(con, read_sql("identity_pipeline.uid2", "apply_batch.sql"), params)
-            if opted_out:
-                execute_script(
-                    con, read_sql("identity_pipeline.uid2", "record_batch_optouts.sql"), params
-                )
-    finally:
-        con.unregister("uid2_answer")
-    return mapped, opted_out, batch.size - mapped - opted_out
+    return call
 
 
 def map_due_identities(
     con: duckdb.DuckDBPyConnection, client: UID2Client, now: datetime, log: Log
 ) -> MappingReport:
     """Map every pending due identity; each answered batch commits before the run moves on."""
-    started = time.perf_counter()
     report = MappingReport()
-    version = client.version
     stored_at = naive_utc(now)
-    report.due, total = _plan_batches(con, client.effective_batch_size, version == "v2")
-    # Checkpoint once when the connection closes, not in the middle of a batch's commit.
-    con.execute("SET checkpoint_threshold = '1GB'")
 
-    def absorb(batch: _Batch, answer: pa.Table, stats: CallStats) -> None:
-        write_started = time.perf_counter()
-        mapped, opted_out, invalid = _store(con, batch, answer, stats.requests, stored_at)
-        report.write_seconds += time.perf_counter() - write_started
-        report.calls.merge(stats)
-        report.batches += 1
-        report.sent += batch.size
+    def store(batch: Batch, answer: pa.Table, requests: int) -> None:
+        combined = batch.rows
+        for name in ("u", "p", "r", "e", "b"):
+            combined = combined.append_column(name, answer.column(name))
+        is_optout = pc.and_(
+            pc.is_null(combined.column("u")), pc.equal(combined.column("e"), "optout")
+        )
+        opted_out = combined.filter(is_optout).select(["uid2_hash", "dii_type"])
+
+        def record() -> None:
+            # An opt-out joins the permanent list in the same transaction that clears it.
+            if opted_out.num_rows:
+                record_optouts(con, opted_out, source=UID2_API, now=stored_at)
+
+        params = {"now": stored_at, "requests": requests}
+        store_answer(
+            con, "uid2_answer", combined, SQL, "merge_into_uid2_mapping.sql", params, after=record
+        )
+        mapped = batch.size - answer.column("u").null_count
         report.mapped += mapped
-        report.opted_out += opted_out
-        report.invalid += invalid
+        report.opted_out += opted_out.num_rows
+        report.invalid += batch.size - mapped - opted_out.num_rows
 
-    # Requests go out on worker threads while this thread stores the previous answer, so the
-    # DuckDB transaction overlaps the next round trip. At most `parallel` requests are in
-    # flight; with 1 (the default) the operator never sees two at once.
-    parallel = client.parallel_requests
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="uid2") as pool:
-        in_flight: deque[Future[Answered]] = deque()
-        next_number = 1
-
-        def fill() -> None:
-            nonlocal next_number
-            while next_number <= total and len(in_flight) < parallel:
-                batch = _read_batch(con, next_number)
-                in_flight.append(pool.submit(_call, client, version, batch, total, log))
-                next_number += 1
-
-        try:
-            fill()
-            while in_flight:
-                answered = in_flight.popleft().result()
-                fill()
-                absorb(*answered)
-        except BaseException:
-            for future in in_flight:
-                future.cancel()
-            raise
-    con.execute("DROP TABLE IF EXISTS uid2_pending")
-    if report.opted_out:
+    def purge_other_ids() -> None:
         # UID2 rows were cleared batch by batch; IDs other services gave them go now.
-        with transaction(con):
-            purge(con, "SELECT uid2_hash FROM optouts WHERE source = 'uid2_api'")
-    report.wall_seconds = time.perf_counter() - started
+        if report.opted_out:
+            with transaction(con):
+                purge(con, listed_hashes(con, source=UID2_API))
+
+    # v2 sends one identity type per request; emails, then phones is the answer's order.
+    pending = PendingBatches(
+        "uid2_pending",
+        "dii_id, uid2_hash, dii_type, last_seen_at AS source_seen_at",
+        "dii_type, pos",
+    )
+    sizes = {"size": client.effective_batch_size, "one_type": client.version == "v2"}
+    map_batches(
+        con,
+        report,
+        pending,
+        (SQL, "create_uid2_pending.sql", sizes),
+        service="UID2",
+        unit="identities",
+        parallel=client.parallel_requests,  # 1, the default: one request at a time
+        call=_caller(client, client.version),
+        store=store,
+        log=log,
+        finish=purge_other_ids,
+    )
     return report

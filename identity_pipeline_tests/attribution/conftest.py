@@ -7,6 +7,8 @@ with exactly the agreed columns, so the tests do not depend on who creates them.
 import base64
 import csv
 import hashlib
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +21,7 @@ from dagster import DagsterInstance
 
 from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
 from identity_pipeline.definitions import defs
+from identity_pipeline.landing.watch import SETTLE_SECONDS
 from identity_pipeline.warehouse import connect
 
 MAPPING_DDL = """
@@ -125,6 +128,9 @@ class World:
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: row.get(c, "") for c in columns})
+        # A finished copy: older than the landing watch's settle time, and a new stamp.
+        settled = time.time_ns() - int(SETTLE_SECONDS * 2e9)
+        os.utime(path, ns=(settled, settled))
         return path
 
 

@@ -15,8 +15,8 @@ from dagster import DagsterInstance
 
 from identity_pipeline import cli, settings
 from identity_pipeline.attribution.compute import DayWindow, build_id_lookup
-from identity_pipeline.attribution.sandbox_mapping import write_sandbox_mappings
 from identity_pipeline.definitions import defs
+from identity_pipeline.dev.sandbox_mapping import write_sandbox_mappings
 from identity_pipeline.sandboxes.id5 import ID5Sandbox, ID5SandboxConfig, ID5UidModel
 from identity_pipeline.sandboxes.uid2 import UID2SandboxConfig
 from identity_pipeline.warehouse import connect

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from identity_pipeline.contacts.generate import generate_contacts
 from identity_pipeline.definitions import defs
+from identity_pipeline.dev.generate_contacts import generate_contacts
 from identity_pipeline_tests.uid2.conftest import query
 
 

@@ -6,8 +6,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from identity_pipeline.contacts.generate import generate_contacts
 from identity_pipeline.definitions import defs
+from identity_pipeline.dev.generate_contacts import generate_contacts
 
 pytestmark = pytest.mark.integration
 

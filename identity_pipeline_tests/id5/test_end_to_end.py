@@ -9,7 +9,7 @@ from dagster import DagsterInstance
 
 from identity_pipeline import settings
 from identity_pipeline.definitions import defs
-from identity_pipeline.id5.service import ID5_ENV, id5_service, id5_summary
+from identity_pipeline.dev.services import ID5_ENV, id5_service, id5_summary
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.uid2.conftest import query
 

@@ -46,29 +46,6 @@ def test_maps_every_email_once_and_never_sends_phones(
     assert sandbox.stats.users_received == 2_000
 
 
-def test_a_database_with_only_the_contract_columns_gains_the_mapping_columns(
-    workspace: Path, instance: DagsterInstance, id5_sandbox
-) -> None:
-    """Attribution created id5_mapping with the contract's eight columns before ID5 existed."""
-    import duckdb
-
-    with duckdb.connect(str(database())) as con:
-        con.execute(
-            "CREATE TABLE id5_mapping (dii_id BIGINT PRIMARY KEY, id5_hash VARCHAR, "
-            "id5_uid VARCHAR, previous_id5_uid VARCHAR, country_alpha2 VARCHAR, "
-            "status VARCHAR, error_code VARCHAR, mapped_at TIMESTAMP)"
-        )
-    seed_dii(database(), 10)
-    assert run_id5(client_for(id5_sandbox()), instance).success
-    columns = [c for (c,) in query("SELECT name FROM pragma_table_info('id5_mapping')")]
-    assert columns[:8] == [
-        "dii_id", "id5_hash", "id5_uid", "previous_id5_uid",
-        "country_alpha2", "status", "error_code", "mapped_at",
-    ]  # fmt: skip
-    assert columns[8:] == ["attempts", "source_seen_at"]
-    assert query("SELECT count(*), sum(attempts) FROM id5_mapping") == [(8, 8)]
-
-
 def test_due_list_holds_new_emails_and_those_older_than_the_refresh_days(
     workspace: Path, instance: DagsterInstance, id5_sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

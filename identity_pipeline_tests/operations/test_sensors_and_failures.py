@@ -11,10 +11,10 @@ from dagster import (
     build_sensor_context,
 )
 
-from identity_pipeline.contacts.generate import generate_contacts
 from identity_pipeline.contacts.sensors import contact_files_sensor
 from identity_pipeline.definitions import defs
-from identity_pipeline.id5.service import id5_service
+from identity_pipeline.dev.generate_contacts import generate_contacts
+from identity_pipeline.dev.services import id5_service
 from identity_pipeline.operations.run_failures import run_failure_recorder
 from identity_pipeline.optouts.sensors import suppression_files_sensor
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea

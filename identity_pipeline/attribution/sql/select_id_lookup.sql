@@ -1,20 +1,11 @@
 -- The one id -> identity lookup: every ad id (current UID2, previous UID2, current, previous
 -- and historical ID5 ID) seen in impressions of days [$impressions_from, $impressions_to),
 -- with the dii identity it belongs to. Each (id_type, id) appears once, so joining impressions
--- to it on equality never multiplies rows. Opted-out identities are left out entirely:
--- their dii.uid2_hash is in optouts, or a mapping answered 'optout'.
+-- to it on equality never multiplies rows. Opted-out identities (the opted_out view) are
+-- left out entirely.
 --
 -- Portable SQL (CTEs, window functions, equality joins); $name marks a bound parameter.
-WITH opted_out AS (
-    SELECT d.dii_id
-    FROM dii AS d
-    JOIN optouts AS o ON o.uid2_hash = d.uid2_hash
-    UNION
-    SELECT dii_id FROM uid2_mapping WHERE status = 'optout'
-    UNION
-    SELECT dii_id FROM id5_mapping WHERE status = 'optout'
-),
-seen AS (
+WITH seen AS (
     SELECT DISTINCT id
     FROM impressions
     WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)

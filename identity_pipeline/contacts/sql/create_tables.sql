@@ -1,10 +1,5 @@
 -- Contact ingestion tables. Only raw_contacts holds raw DII; everything derived holds hashes.
 
-CREATE TABLE IF NOT EXISTS warehouse_settings (
-    key   VARCHAR PRIMARY KEY,
-    value VARCHAR NOT NULL
-);
-
 -- One row per landed file: what we last read, and whether dii has caught up with it.
 CREATE TABLE IF NOT EXISTS contact_files (
     file_path           VARCHAR PRIMARY KEY,   -- relative to the landing contacts/ folder

@@ -17,11 +17,6 @@ CREATE TABLE IF NOT EXISTS id5_mapping (
                                              -- re-sent only once newer source data carries it
 );
 
--- A database whose id5_mapping was created with only the contract's columns (attribution's
--- placeholders did that before ID5 mapping existed) gains the columns mapping needs.
-ALTER TABLE id5_mapping ADD COLUMN IF NOT EXISTS attempts INTEGER;
-ALTER TABLE id5_mapping ADD COLUMN IF NOT EXISTS source_seen_at TIMESTAMP;
-
 -- Every ID5 ID an identity was given; kept so impressions under a rotated ID still attribute.
 CREATE TABLE IF NOT EXISTS id5_uid_history (
     dii_id        BIGINT,

@@ -1,0 +1,62 @@
+"""Deterministic, messy sample CRM exports for demos, tests and benchmarks.
+
+Rows are produced by DuckDB SQL (sql/select_generated_contacts.sql) and streamed to disk one file at
+a time with COPY, so 10M rows need no more memory than one file's worth of sorting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from identity_pipeline.warehouse import execute, select_sql
+
+DEFAULT_SEED = 42
+DEFAULT_ROWS_PER_FILE = 1_000_000
+DISTINCT_PEOPLE_RATIO = 0.8
+"""Rows per distinct person: the rest are the same people again, in other files and spellings."""
+
+
+@dataclass(frozen=True)
+class GeneratedFiles:
+    paths: tuple[Path, ...]
+    rows: int
+
+
+def generate_contacts(
+    rows: int, out_dir: Path, seed: int = DEFAULT_SEED, rows_per_file: int = DEFAULT_ROWS_PER_FILE
+) -> GeneratedFiles:
+    """Write `rows` contacts to out_dir/contacts/, alternating CSV and Parquet files."""
+    import duckdb
+
+    if rows < 1:
+        raise ValueError("--rows must be at least 1")
+    target = out_dir / "contacts"
+    target.mkdir(parents=True, exist_ok=True)
+    per_file = max(1, min(rows_per_file, (rows + 1) // 2))
+    people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
+    query = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
+    paths: list[Path] = []
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '2GB'; SET preserve_insertion_order = true")
+        for index, start in enumerate(range(0, rows, per_file)):
+            stop = min(rows, start + per_file)
+            suffix = "csv" if index % 2 == 0 else "parquet"
+            path = target / f"contacts_seed{seed}_{index:04d}.{suffix}"
+            options = "FORMAT csv, HEADER true" if suffix == "csv" else "FORMAT parquet"
+            tmp = path.with_name(f".{path.name}.partial")
+            execute(
+                con,
+                f"COPY ({query}) TO '{_sql_literal(tmp)}' ({options})",
+                {"seed": str(seed), "start": start, "stop": stop, "people": people},
+            )
+            tmp.replace(path)  # readers never see a half-written file
+            paths.append(path)
+    finally:
+        con.close()
+    return GeneratedFiles(tuple(paths), rows)
+
+
+def _sql_literal(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,66 @@
+"""Which files a landing folder holds, what their bytes are (sha256), and which of them are new
+or changed since the warehouse last read them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES
+
+
+@dataclass
+class FileReport:
+    """What one pass over a landing folder did; counts and messages, never file content."""
+
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    files_failed: list[str] = field(default_factory=list)
+    """'path: reason' per file that could not be read."""
+    rows_loaded: int = 0
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: Path
+    rel: str
+    """Relative to the folder, with forward slashes: the key the warehouse stores."""
+    checksum: str
+    size: int
+
+
+def list_landed_files(directory: Path) -> list[Path]:
+    """CSV and Parquet files under `directory`, sorted; hidden (partial) files are skipped."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def changed_since(
+    directory: Path, known: Mapping[str, str], report: FileReport
+) -> Iterator[ChangedFile]:
+    """Files whose checksum differs from `known` (rel -> checksum last read); counts every
+    file seen and every unchanged one in `report`."""
+    for path in list_landed_files(directory):
+        report.files_seen += 1
+        rel = path.relative_to(directory).as_posix()
+        checksum = file_checksum(path)
+        if known.get(rel) == checksum:
+            report.files_unchanged += 1
+            continue
+        yield ChangedFile(path, rel, checksum, path.stat().st_size)

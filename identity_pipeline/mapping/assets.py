@@ -1,0 +1,54 @@
+"""What every mapping service's Dagster assets share: the due list's run config and the
+materialization metadata of a mapping run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+from dagster import Config, MetadataValue
+from pydantic import Field
+
+from identity_pipeline.mapping.batches import BatchReport
+
+
+class DueConfig(Config):
+    """Run config of a `*_due_for_refresh` asset."""
+
+    only_new: bool = Field(
+        default=False,
+        description="Only identities never sent before (what a new contact file brings); "
+        "refreshes are left to the scheduled run.",
+    )
+
+
+def mapping_metadata(report: BatchReport, by_status: Mapping[Any, Any]) -> dict[str, Any]:
+    """Row count, what was sent, what the calls cost, and the table's rows per status."""
+    calls = report.calls
+    client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
+    return {
+        "dagster/row_count": sum(int(v) for v in by_status.values()),
+        "identities_sent": report.sent,
+        "mapped": report.mapped,
+        "batches": report.batches,
+        "requests": calls.requests,
+        "retries": calls.retries,
+        "retry_reasons": MetadataValue.json(dict(calls.retry_reasons)),
+        "api_wait_seconds": round(calls.api_seconds, 3),
+        "local_seconds": round(report.local_seconds, 3),
+        "client_ms_per_batch": round(client_ms, 2),
+        "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
+    }
+
+
+def still_due(con: duckdb.DuckDBPyConnection, service: str) -> int:
+    """Rows of `{service}_due_for_refresh` no answer has covered yet: 0 after a complete run,
+    more after one stopped early (the status chart's "still due")."""
+    return int(
+        con.execute(
+            f"SELECT count(*) FROM {service}_due_for_refresh AS due "
+            f"LEFT JOIN {service}_mapping AS m USING (dii_id) "
+            "WHERE m.dii_id IS NULL OR m.mapped_at < due.due_since"
+        ).fetchall()[0][0]
+    )

@@ -51,6 +51,7 @@ def main() -> int:
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
     from identity_pipeline.dev.sandbox_mapping import write_sandbox_mappings
+    from identity_pipeline.reporting.charts import image_of
     from identity_pipeline.warehouse import connect
 
     now = settings.now()
@@ -108,7 +109,7 @@ def main() -> int:
             }
             print(f"  {name:24} {partitions[name]} partitions materialized, {shown}")
             if name == "campaign_attribution":
-                campaigns, chart = str(meta["campaigns"]), str(meta["recent_days"])
+                campaigns, chart = str(meta["campaigns"]), image_of(str(meta["value_by_campaign"]))
         expected = dict.fromkeys(
             ("conversions", "impressions", "attributed_conversions", "campaign_attribution"),
             args.days,
@@ -123,7 +124,12 @@ def main() -> int:
         same = _fingerprint(settings.database_path()) == before
         print(f"\nsame range again: {time.perf_counter() - started:.1f}s, tables identical: {same}")
         print(f"\ncampaign_attribution metadata 'campaigns':\n{campaigns}")
-        print(f"\ncampaign_attribution metadata 'recent_days':\n{chart}")
+        chart_path = root / "value_by_campaign.png"
+        chart_path.write_bytes(chart)
+        print(
+            f"\ncampaign_attribution metadata 'value_by_campaign': a {len(chart):,}-byte PNG, "
+            f"saved as {chart_path}"
+        )
     print(f"\ndata in {root}")
     return 0 if same else 1
 

@@ -1,4 +1,4 @@
-"""`identity-pipeline` command line: demo, generate, hash, sandbox.
+"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox.
 
 Heavy imports (Dagster above all) happen inside the command that needs them, so `hash` and
 `generate` start in a fraction of a second.
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from identity_pipeline import settings
+from identity_pipeline.cli_help import HelpFormatter
+from identity_pipeline.dagster_instance import DEFAULT_DAGSTER_HOME
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -80,6 +83,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(rows=args.rows, seed=args.seed, days=args.days)
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from identity_pipeline.run_job import run_job
+
+    return run_job(args.job, args.first, args.last)
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from identity_pipeline.ui import serve
+
+    return serve(args.host, args.port)
+
+
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     import importlib
 
@@ -93,53 +108,117 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port)
 
 
+def _region(value: str) -> str:
+    """argparse type for region codes: a clear usage error naming a region nobody knows."""
+    try:
+        return settings.region_code(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="identity-pipeline", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="identity-pipeline", description=__doc__, formatter_class=HelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="generate sample data and run the pipeline end to end")
-    demo.add_argument("--rows", type=int, default=20_000)
-    demo.add_argument("--seed", type=int, default=42)
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=HelpFormatter
+        )
+
+    demo = command("demo", "generate sample data and run the pipeline end to end")
+    demo.add_argument("--rows", type=int, default=20_000, help="sample contacts to generate")
+    demo.add_argument("--seed", type=int, default=42, help="seed of the sample data")
     demo.add_argument("--days", type=int, default=30, help="days of ad activity to attribute")
     demo.set_defaults(func=_cmd_demo)
 
-    gen = sub.add_parser(
-        "generate",
-        help="write messy sample CRM exports to OUT/contacts/ (and, with --days, ad activity)",
+    ui = command(
+        "ui",
+        "start the Dagster UI (webserver and daemon) on the shared instance "
+        f"({DEFAULT_DAGSTER_HOME} unless $DAGSTER_HOME is set)",
     )
-    gen.add_argument("--rows", type=int, required=True)
-    gen.add_argument("--out", required=True)
-    gen.add_argument("--seed", type=int, default=42)
+    ui.add_argument("--host", default="127.0.0.1", help="address the webserver listens on")
+    ui.add_argument("--port", type=int, default=3000, help="port the webserver listens on")
+    ui.set_defaults(func=_cmd_ui)
+
+    run = command(
+        "run",
+        "run one job (ingest_contacts, uid2_refresh, id5_refresh, attribution, ...) in this "
+        "process on the shared instance",
+    )
+    run.add_argument("job", help="job name, as listed in the README and the UI")
+    run.add_argument(
+        "--from",
+        dest="first",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="first day of a partitioned job such as attribution (default: yesterday, UTC)",
+    )
+    run.add_argument(
+        "--to",
+        dest="last",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="last day, included (default: the --from day, else yesterday)",
+    )
+    run.set_defaults(func=_cmd_run)
+
+    gen = command(
+        "generate",
+        "write messy sample CRM exports to OUT/contacts/ (and, with --days, ad activity)",
+    )
+    gen.add_argument("--rows", type=int, required=True, help="contacts to write (required)")
+    gen.add_argument("--out", required=True, help="folder to write into (required)")
+    gen.add_argument("--seed", type=int, default=42, help="same seed, same bytes")
     gen.add_argument(
         "--days",
         type=int,
         default=0,
-        help="also write OUT/impressions/ and OUT/conversions/, one file per day (default 0)",
+        help="also write OUT/impressions/ and OUT/conversions/, one file per day",
     )
     gen.add_argument(
         "--start-date", help="first day, YYYY-MM-DD (default: DAYS days before today, UTC)"
     )
-    gen.add_argument("--impressions-per-day", type=int, help="default: ROWS / 10, at least 50")
+    gen.add_argument(
+        "--impressions-per-day", type=int, help="impressions per day (default: ROWS / 10, >= 50)"
+    )
     gen.set_defaults(func=_cmd_generate)
 
-    hsh = sub.add_parser("hash", help="normalize and hash a column, one output row per input row")
+    hsh = command("hash", "normalize and hash a column, one output row per input row")
     hsh.add_argument("input", help=".csv or .parquet")
     hsh.add_argument("output", help=".csv or .parquet")
-    hsh.add_argument("--column", help="column to hash (default: email/phone/value)")
-    hsh.add_argument("--type", choices=["email", "phone"], help="default: '@' means email")
     hsh.add_argument(
-        "--default-region", help=f"for national phone numbers (default {settings.DEFAULT_REGION})"
+        "--column",
+        help="column to hash (default: the email, phone or value column, or the only column)",
+    )
+    hsh.add_argument(
+        "--type",
+        choices=["email", "phone"],
+        help="what the values are (default: the column's name if it is email or phone; "
+        "otherwise each value with an '@' is an email, any other a phone)",
+    )
+    hsh.add_argument(
+        "--default-region",
+        type=_region,
+        metavar="CC",
+        help="ISO 3166 alpha-2 region for national phone numbers (default: "
+        f"${settings.ENV_DEFAULT_REGION}, else {settings.DEFAULT_REGION})",
     )
     hsh.set_defaults(func=_cmd_hash)
 
-    sandbox = sub.add_parser("sandbox", help="run a local UID2 or ID5 sandbox server")
-    sandbox.add_argument("service", choices=["uid2", "id5"])
-    sandbox.add_argument("rest", nargs=argparse.REMAINDER, help="options of that sandbox")
+    sandbox = command("sandbox", "run a local UID2 or ID5 sandbox server")
+    sandbox.add_argument("service", choices=["uid2", "id5"], help="which sandbox")
+    sandbox.add_argument(
+        "rest",
+        nargs=argparse.REMAINDER,
+        help="options of that sandbox (identity-pipeline sandbox uid2 --help lists them)",
+    )
     sandbox.set_defaults(func=_cmd_sandbox)
 
-    serve = sub.add_parser("serve", help="run the identity service (seed 003's identifier API)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve = command("serve", "run the identity service (seed 003's identifier API)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
     serve.set_defaults(func=_cmd_serve)
     return parser
 

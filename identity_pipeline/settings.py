@@ -21,7 +21,7 @@ DEFAULT_REGION = "US"
 
 ENV_AUTOMATION = "IDENTITY_PIPELINE_AUTOMATION"
 """'running' starts schedules and sensors as soon as the daemon loads the code; default
-'stopped' (turn them on in the UI), so a first `dagster dev` launches nothing on its own."""
+'stopped' (turn them on in the UI), so a first `identity-pipeline ui` launches nothing by itself."""
 
 ENV_REFRESH_HOUR = "IDENTITY_PIPELINE_REFRESH_HOUR_UTC"
 DEFAULT_REFRESH_HOUR = 2
@@ -45,8 +45,34 @@ def landing_path(override: str | None = None) -> Path:
     return Path(_from_env(ENV_LANDING, DEFAULT_LANDING, override))
 
 
+REGION_ALIASES = {"UK": "GB", "EL": "GR"}
+"""Codes CRM exports use that phonenumbers does not: read as the ISO code (as the SQL does)."""
+
+
+def region_code(value: str) -> str:
+    """`value` as a region phonenumbers knows (ISO 3166 alpha-2, any case; UK and EL read as GB
+    and GR), or ValueError naming the value."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    code = REGION_ALIASES.get(code, code)
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"{value!r} is not a region phonenumbers knows; use an ISO 3166 alpha-2 code such "
+            "as US, GB or DE"
+        )
+    return code
+
+
 def default_region(override: str | None = None) -> str:
-    return _from_env(ENV_DEFAULT_REGION, DEFAULT_REGION, override).strip().upper()
+    """The region for national phone numbers without a country; ValueError if unknown."""
+    if override:
+        return region_code(override)
+    value = os.environ.get(ENV_DEFAULT_REGION) or DEFAULT_REGION
+    try:
+        return region_code(value)
+    except ValueError as error:
+        raise ValueError(f"${ENV_DEFAULT_REGION}: {error}") from None
 
 
 def now() -> datetime:

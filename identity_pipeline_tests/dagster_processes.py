@@ -3,7 +3,6 @@ dagster.yaml, for the tests that prove a pool holds across processes (UID2 and I
 
 import itertools
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Protocol
 
 from dagster import DagsterEventType, DagsterInstance
+
+from identity_pipeline.dagster_instance import prepare_home
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -31,9 +32,7 @@ def instance_env(workspace: Path, **variables: str) -> dict[str, str]:
     """The environment for a run: this process's (DuckDB file and landing folder from the
     `workspace` fixture), DAGSTER_HOME = workspace/dagster_home holding a copy of the project's
     dagster.yaml, and `variables` (API base URLs and credentials)."""
-    home = workspace / "dagster_home"
-    home.mkdir(exist_ok=True)
-    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    home = prepare_home(workspace / "dagster_home")
     return {**os.environ, "DAGSTER_HOME": str(home), **variables}
 
 

@@ -34,7 +34,7 @@ from identity_pipeline.attribution.ingest import (
     LandingKind,
     ingest_landed_files,
 )
-from identity_pipeline.attribution.report import campaign_table, recent_days_chart
+from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
@@ -197,23 +197,29 @@ def build_attribution_assets(
         started = time.perf_counter()
         with warehouse.connect() as con:
             rows = summarize_campaigns(con, window)
-            totals = con.execute(
-                "SELECT coalesce(sum(impressions), 0), coalesce(sum(last_touch_conversions), 0), "
-                "coalesce(sum(last_touch_value), 0) FROM campaign_attribution "
-                "WHERE day >= ? AND day < ?",
-                [window.start, window.end],
-            ).fetchall()[0]
+            per_day = day_figures(con, window.start, window.end)
             table = campaign_table(con, window.start, window.end)
-            chart = recent_days_chart(con, window.end)
+            chart = value_chart(con, window.end)
+        # Each partition (day) gets its own figures, so the Plots tab draws a trend across
+        # partitions even when a backfill builds 30 days in one run.
+        for day, figures in per_day.items():
+            day_metadata: dict[str, MetadataValue] = {
+                "dagster/partition_row_count": MetadataValue.int(figures.rows),
+                "impressions": MetadataValue.int(figures.impressions),
+                "last_touch_conversions": MetadataValue.float(figures.last_touch_conversions),
+            }
+            if figures.last_touch_value is not None:
+                value = round(figures.last_touch_value, 2)
+                day_metadata["attributed_value_last_touch"] = MetadataValue.float(value)
+            context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
         return MaterializeResult(
             metadata={
-                **_window_metadata(window, rows),
-                "impressions": int(totals[0]),
-                "last_touch_conversions": round(float(totals[1]), 2),
-                "attributed_value_last_touch": round(float(totals[2]), 2),
+                "first_day": window.start.isoformat(),
+                "days": MetadataValue.int(window.days),
+                "rows_in_run_days": MetadataValue.int(rows),
                 "campaigns": MetadataValue.md(table),
-                "recent_days": MetadataValue.md(chart),
-                "seconds": round(time.perf_counter() - started, 3),
+                "value_by_campaign": MetadataValue.md(chart),
+                "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
             }
         )
 

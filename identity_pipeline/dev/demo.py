@@ -10,12 +10,13 @@ Without UID2 credentials in the environment the demo starts the local UID2 sandb
 
 from __future__ import annotations
 
-import os
-import warnings
+import time
 from contextlib import ExitStack
 from typing import Any
 
 from identity_pipeline import settings
+from identity_pipeline.dagster_instance import use_project_instance
+from identity_pipeline.progress import step_progress
 
 
 def _jobs() -> list[tuple[str, str]]:
@@ -29,12 +30,8 @@ def _jobs() -> list[tuple[str, str]]:
 def run_demo(rows: int, seed: int, days: int) -> int:
     from datetime import timedelta
 
-    from dagster import BetaWarning, DagsterInstance
-
-    # Dagster marks backfill policies beta; the demo's reader does not need that warning.
-    warnings.filterwarnings("ignore", category=BetaWarning)
+    from dagster import DagsterInstance
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
@@ -42,6 +39,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     from identity_pipeline.dev.generate_contacts import generate_contacts
     from identity_pipeline.dev.services import id5_service, uid2_service
 
+    started = time.perf_counter()
     console = Console()
     landing = settings.landing_path()
     now = settings.now()
@@ -50,20 +48,12 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     steps = [("generate", f"{rows:,} contacts and {days} days of ad activity"), *_jobs()]
     steps.append(("attribution", f"impressions -> campaign_attribution, {first}..{last}"))
     with ExitStack() as stack:
-        instance = stack.enter_context(
-            DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-        )
-        console.print(f"using {stack.enter_context(uid2_service())}")
-        console.print(f"using {stack.enter_context(id5_service())}")
-        progress = stack.enter_context(
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=console,
-            )
-        )
+        home = use_project_instance()  # the instance `identity-pipeline ui` shows
+        instance = stack.enter_context(DagsterInstance.get())
+        console.print(f"using Dagster instance {home}", soft_wrap=True)
+        console.print(f"using {stack.enter_context(uid2_service())}", soft_wrap=True)
+        console.print(f"using {stack.enter_context(id5_service())}", soft_wrap=True)
+        progress = stack.enter_context(step_progress(console))
         task = progress.add_task("demo", total=len(steps))
         for name, what in steps:
             progress.update(task, description=f"{name}: {what}")
@@ -93,6 +83,11 @@ def run_demo(rows: int, seed: int, days: int) -> int:
                     return 1
             progress.advance(task)
     _print_summary(console)
+    console.print(
+        f"demo finished in {time.perf_counter() - started:.1f} s; see its runs and assets "
+        "in the Dagster UI: identity-pipeline ui",
+        soft_wrap=True,
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import duckdb
 from dagster import Config, MetadataValue
 from pydantic import Field
 
@@ -39,3 +40,15 @@ def mapping_metadata(report: BatchReport, by_status: Mapping[Any, Any]) -> dict[
         "client_ms_per_batch": round(client_ms, 2),
         "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
     }
+
+
+def still_due(con: duckdb.DuckDBPyConnection, service: str) -> int:
+    """Rows of `{service}_due_for_refresh` no answer has covered yet: 0 after a complete run,
+    more after one stopped early (the status chart's "still due")."""
+    return int(
+        con.execute(
+            f"SELECT count(*) FROM {service}_due_for_refresh AS due "
+            f"LEFT JOIN {service}_mapping AS m USING (dii_id) "
+            "WHERE m.dii_id IS NULL OR m.mapped_at < due.due_since"
+        ).fetchall()[0][0]
+    )

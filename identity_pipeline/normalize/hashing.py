@@ -20,6 +20,9 @@ from identity_pipeline.normalize.values import normalize_view
 OUTPUT_COLUMNS = ("value", "dii_type", "normalized", "uid2_hash", "id5_hash", "error")
 _DEFAULT_COLUMNS = {"email": ("email", "value"), "phone": ("phone", "value"), None: ("value",)}
 _TYPE_LITERALS = {None: "NULL", "email": "'email'", "phone": "'phone'"}
+INFERRED_TYPES = ("email", "phone")
+"""Without --type, a column with one of these names gives its values that type; any other
+column types each value by itself ('@' means email)."""
 PARQUET_OPTIONS = "COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1"
 
 
@@ -74,6 +77,8 @@ def hash_file(
     try:
         columns = _open_source(con, source)
         name = _pick_column(source, columns, column, dii_type)
+        if dii_type is None and name in INFERRED_TYPES:
+            dii_type = name  # a column named email holds emails, even 'not-an-email'
         con.execute(
             f"""
             CREATE TEMP VIEW ip_hash_values AS

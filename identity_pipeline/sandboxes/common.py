@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import json
 import logging
+import shlex
 import signal
 import socket
 import sys
@@ -24,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 from urllib.parse import SplitResult, urlsplit
+
+from identity_pipeline.cli_help import HelpFormatter
 
 CLOCK_PATH = "/_sandbox/clock"
 """Admin endpoint: GET shows the sandbox time; POST {"advance_days": n} moves it forward."""
@@ -282,20 +285,64 @@ class TrafficDefaults(Protocol):
 def sandbox_parser(
     prog: str, description: str, defaults: TrafficDefaults
 ) -> argparse.ArgumentParser:
-    """The options both CLIs share; their dests are config field names (run_cli relies on it)."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
-    parser.add_argument("--rate-limit", dest="rate_limit_rps", type=float, metavar="RPS")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    """The options both CLIs share; their dests are config field names (run_cli relies on it).
+    Help shows every option's default."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=HelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=defaults.fault_rate,
+        help="share of API requests (0-1) answered with an injected fault: 429, 500, 503, a "
+        "dropped connection or a slow reply",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        dest="rate_limit_rps",
+        type=float,
+        metavar="RPS",
+        default=None,
+        help="answer 429 above this many requests per second (default: no limit)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="same seed, same answers and faults"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=defaults.latency_ms,
+        help="milliseconds added to every API request",
+    )
     parser.add_argument(
         "--reject-parallel",
         action="store_true",
         help="answer 429 to a request that arrives while another is in flight",
     )
     return parser
+
+
+CLIENT_SETTINGS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "uid2-sandbox": (
+        ("UID2_BASE_URL", None),
+        ("UID2_API_KEY", "api_key"),
+        ("UID2_SECRET_KEY", "secret"),
+    ),
+    "id5-sandbox": (("ID5_BASE_URL", None), ("ID5_PARTNER_ID", "partner"), ("ID5_TOKEN", "token")),
+}
+"""Per sandbox (by log name): the environment variables a client of it needs and the config
+field each comes from (None: the sandbox's URL). These are public sandbox values, printed at
+start so a user can copy them; real credentials are never printed anywhere."""
+
+
+def client_settings(log_name: str, base_url: str, config: object) -> dict[str, str]:
+    """The environment a client needs to talk to this sandbox, e.g. UID2_BASE_URL=..."""
+    return {
+        variable: base_url if field_name is None else str(getattr(config, field_name))
+        for variable, field_name in CLIENT_SETTINGS.get(log_name, ())
+    }
 
 
 ConfigT = TypeVar("ConfigT")
@@ -316,7 +363,8 @@ def run_cli(
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {log_name} %(message)s")
-    serve_forever(make_sandbox(config, host, port).server)
+    server = make_sandbox(config, host, port).server
+    serve_forever(server, client_settings(log_name, server.base_url, config))
     return 0
 
 
@@ -324,11 +372,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve_forever(server: SandboxHTTPServer[Any]) -> None:
-    """Announce readiness on stdout (callers wait for this line); serve until SIGINT/SIGTERM."""
+def serve_forever(server: SandboxHTTPServer[Any], settings: dict[str, str] | None = None) -> None:
+    """Announce readiness on stdout (callers wait for this line) and, on the next line, the
+    client settings as a shell `export`; serve until SIGINT/SIGTERM."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     print(f"listening on {server.base_url}", flush=True)
+    if settings:
+        assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in settings.items())
+        print(f"client settings (sandbox values, not secrets): export {assignments}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -395,9 +395,16 @@ def _parser() -> argparse.ArgumentParser:
         "Serve a local ID5 Partner Signals sandbox.",
         defaults,
     )
-    parser.add_argument("--partner", type=int, default=defaults.partner)
-    parser.add_argument("--token", default=defaults.token)
-    parser.add_argument("--rotation-days", type=float, default=defaults.rotation_days)
+    parser.add_argument(
+        "--partner", type=int, default=defaults.partner, help="partner number clients must use"
+    )
+    parser.add_argument("--token", default=defaults.token, help="API token clients must send")
+    parser.add_argument(
+        "--rotation-days",
+        type=float,
+        default=defaults.rotation_days,
+        help="sandbox days after which a person's ID5 ID rotates; 0 never",
+    )
     return parser
 
 

@@ -504,9 +504,11 @@ def _parser() -> argparse.ArgumentParser:
         "Serve a local UID2 operator (Identity Map v3/v2) until interrupted.",
         d,
     )
-    p.add_argument("--api-key", default=d.api_key)
-    p.add_argument("--secret", default=d.secret, help="base64 of a 32-byte key")
-    p.add_argument("--optout-rate", type=float, default=d.optout_rate)
+    p.add_argument("--api-key", default=d.api_key, help="bearer key clients must send")
+    p.add_argument("--secret", default=d.secret, help="client secret: base64 of a 32-byte key")
+    p.add_argument(
+        "--optout-rate", type=float, default=d.optout_rate, help="share of identities opted out"
+    )
     return p
 
 

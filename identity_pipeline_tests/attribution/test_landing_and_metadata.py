@@ -1,13 +1,15 @@
 """Landed files: bad rows and bad files are reported without their values; Parquet works;
-campaign_attribution metadata carries a Markdown table and a chart."""
+campaign_attribution metadata: a narrow Markdown table, a PNG chart and each day's figures."""
 
+import base64
 from datetime import datetime
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, FloatMetadataValue, IntMetadataValue
 
-from identity_pipeline.attribution.report import bar
+from identity_pipeline.attribution.report import INLINE_MARKDOWN_LIMIT
+from identity_pipeline.reporting.charts import PNG_SIGNATURE
 from identity_pipeline_tests.attribution.conftest import World, run_days
 
 pytestmark = pytest.mark.integration
@@ -137,16 +139,29 @@ def test_parquet_files_and_campaign_metadata(world: World, instance: DagsterInst
         (4, datetime(2025, 3, 4, 10, 0))
     ]
     meta = metadata(result, "campaign_attribution")
-    table, chart = meta["campaigns"], meta["recent_days"]
+    table, chart = meta["campaigns"], meta["value_by_campaign"]
     # p3 (camp-1, 10:03) is the last touch for all three conversions: 40 + 50 + 60.
-    assert "| camp-1 | 2 | 1 | 3 | 1.50 | 150.00 USD | 75.00 USD |" in table
-    assert "| camp-0 | 2 | 1 | 0 | 1.50 | 0.00 USD | 75.00 USD |" in table
-    assert f"| 2025-03-06 | 0 | 1 | 60.00 USD | `{bar(60, 60)}` |" in chart
-    assert f"| 2025-03-04 | 4 | 1 | 40.00 USD | `{bar(40, 60)}` |" in chart
-    assert meta["attributed_value_last_touch"] == 150.0
+    assert "| camp-1 | 2 | 3 | 150.00 |" in table
+    assert "| camp-0 | 2 | 0 | 0.00 |" in table
+    assert "| campaign | impr. | conv. | value (USD) |" in table
+    assert len(table) < INLINE_MARKDOWN_LIMIT  # shown in place, not behind "[Show Markdown]"
+    png = base64.b64decode(chart.split("data:image/png;base64,", 1)[1].rstrip(")"))
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 2_000
 
-
-def test_bar_draws_eighths():
-    assert bar(0, 10) == ""
-    assert bar(10, 10, width=4) == "████"
-    assert bar(5, 10, width=3) == "█▌"
+    # Every day (partition) carries its own figures, as numbers the Plots tab can draw.
+    by_day = {
+        event.partition: event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "campaign_attribution"
+    }
+    assert sorted(by_day) == ["2025-03-04", "2025-03-05", "2025-03-06"]
+    values = {day: m["attributed_value_last_touch"] for day, m in by_day.items()}
+    assert values == {
+        "2025-03-04": FloatMetadataValue(40.0),
+        "2025-03-05": FloatMetadataValue(50.0),
+        "2025-03-06": FloatMetadataValue(60.0),
+    }
+    assert by_day["2025-03-04"]["impressions"] == IntMetadataValue(4)
+    assert by_day["2025-03-06"]["impressions"] == IntMetadataValue(0)
+    assert by_day["2025-03-04"]["dagster/partition_row_count"] == IntMetadataValue(2)
+    assert by_day["2025-03-06"]["days"] == IntMetadataValue(3)  # the run's window, on each day

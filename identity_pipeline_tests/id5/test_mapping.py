@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from identity_pipeline.reporting.charts import PNG_SIGNATURE, image_of
 from identity_pipeline_tests.id5.conftest import client_for, pin_clock, run_id5
 from identity_pipeline_tests.uid2.conftest import database, metadata, query, seed_dii
 
@@ -19,6 +20,7 @@ def test_maps_every_email_once_and_never_sends_phones(
     meta = metadata(result, "id5_mapping")
     assert (meta["identities_sent"], meta["batches"], meta["mapped"]) == (2_000, 3, 2_000)
     assert (meta["errors"], meta["retries"], meta["rotated"]) == (0, 0, 0)
+    assert image_of(meta["status_chart"]).startswith(PNG_SIGNATURE)
     assert sandbox.stats.users_received == 2_000
     assert query(
         "SELECT count(*), count(DISTINCT dii_id), count(DISTINCT id5_uid), "

@@ -4,9 +4,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, FloatMetadataValue, IntMetadataValue
 
 from identity_pipeline import settings
+from identity_pipeline.reporting.charts import PNG_SIGNATURE, image_of
 from identity_pipeline_tests.uid2.conftest import (
     client_for,
     database,
@@ -35,6 +36,14 @@ def test_maps_every_identity_once_and_opt_outs_hold_nothing(
     assert meta["mapped"] + meta["opted_out"] + meta["invalid"] == 12_000
     assert 300 < meta["opted_out"] < 900  # 5% of 12,000, give or take
     assert meta["retries"] == 0
+    # Numbers are numbers (the Plots tab draws them), and a status chart is an image.
+    numbers = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key.path == ["uid2_mapping"]
+    )
+    assert numbers.materialization.metadata["mapped"] == IntMetadataValue(meta["mapped"])
+    assert isinstance(numbers.materialization.metadata["api_wait_seconds"], FloatMetadataValue)
+    chart = image_of(meta["status_chart"])
+    assert chart.startswith(PNG_SIGNATURE) and len(chart) > 1_000
     rows = query(
         "SELECT count(*), count(DISTINCT dii_id), count(current_uid), "
         "count(*) FILTER (WHERE status = 'optout' AND current_uid IS NULL), "

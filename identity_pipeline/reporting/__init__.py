@@ -1,0 +1,1 @@
+"""Pictures for Dagster metadata: charts rendered to PNG and embedded in Markdown."""

@@ -148,20 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
         "process on the shared instance",
     )
     run.add_argument("job", help="job name, as listed in the README and the UI")
-    run.add_argument(
-        "--from",
-        dest="first",
-        type=date.fromisoformat,
-        metavar="YYYY-MM-DD",
-        help="first day of a partitioned job such as attribution (default: yesterday, UTC)",
-    )
-    run.add_argument(
-        "--to",
-        dest="last",
-        type=date.fromisoformat,
-        metavar="YYYY-MM-DD",
-        help="last day, included (default: the --from day, else yesterday)",
-    )
+    for option, dest, help_text in (
+        (
+            "--from",
+            "first",
+            "first day of a partitioned job such as attribution (default: yesterday, UTC)",
+        ),
+        ("--to", "last", "last day, included (default: the --from day, else yesterday)"),
+    ):
+        run.add_argument(
+            option, dest=dest, type=date.fromisoformat, metavar="YYYY-MM-DD", help=help_text
+        )
     run.set_defaults(func=_cmd_run)
 
     gen = command(

@@ -37,6 +37,20 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+_UUID = {"type": ["string", "null"], "format": "uuid"}
+
+
+def _success(data_properties: dict[str, Any]) -> dict[str, Any]:
+    """A 200 answer: {"success": true, "data": {...}} with these data properties."""
+    return {
+        "type": "object",
+        "properties": {
+            "success": {"const": True},
+            "data": {"type": "object", "properties": data_properties},
+        },
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -69,40 +83,23 @@ OPENAPI: dict[str, Any] = {
                     },
                 },
             },
-            "Resolved": {
-                "type": "object",
-                "properties": {
-                    "success": {"const": True},
-                    "data": {
-                        "type": "object",
-                        "properties": {
-                            "uuid": {"type": ["string", "null"], "format": "uuid"},
-                            "email": {
-                                "type": "string",
-                                "description": "the request's own email, or ''",
-                            },
-                            "count_prev_visits": {"type": "integer"},
-                        },
+            "Resolved": _success(
+                {
+                    "uuid": _UUID,
+                    "email": {"type": "string", "description": "the request's own email, or ''"},
+                    "count_prev_visits": {"type": "integer"},
+                }
+            ),
+            "Journal": _success(
+                {
+                    "uuid": _UUID,
+                    "journal": {
+                        "type": "array",
+                        "description": "newest first: each payload as sent plus created_at",
+                        "items": {"type": "object"},
                     },
-                },
-            },
-            "Journal": {
-                "type": "object",
-                "properties": {
-                    "success": {"const": True},
-                    "data": {
-                        "type": "object",
-                        "properties": {
-                            "uuid": {"type": ["string", "null"], "format": "uuid"},
-                            "journal": {
-                                "type": "array",
-                                "description": "newest first: each payload as sent plus created_at",
-                                "items": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-            },
+                }
+            ),
             "Error": _ERROR,
         },
     },

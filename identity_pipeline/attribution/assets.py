@@ -35,20 +35,11 @@ from identity_pipeline.attribution.ingest import (
     ingest_landed_files,
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
+from identity_pipeline.attribution.tables import IDENTITY_TABLES
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
 GROUP = "attribution"
-IDENTITY_ASSETS = (
-    "dii",
-    "customer_dii",
-    "uid2_mapping",
-    "id5_mapping",
-    "id5_uid_history",
-    "optouts",
-)
-"""Unpartitioned identity and mapping tables the lookup reads (the mapping work owns the last
-four; until it merges they appear as external assets)."""
 
 
 def daily_partitions(start_date: str) -> DailyPartitionsDefinition:
@@ -148,7 +139,7 @@ def build_attribution_assets(
                 partition_mapping=TimeWindowPartitionMapping(start_offset=-lookback_days),
             ),
             conversions,
-            *IDENTITY_ASSETS,
+            *IDENTITY_TABLES,
         ],
         description=f"Each conversion with its person's impressions in the {lookback_days} "
         "days before it, resolved through current/previous UID2 and ID5 history; last-touch "
@@ -186,7 +177,7 @@ def build_attribution_assets(
         partitions_def=partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        deps=[attributed_conversions, impressions, *IDENTITY_ASSETS],
+        deps=[attributed_conversions, impressions, *IDENTITY_TABLES],
         description="Per campaign per UTC day: impressions, identities reached, conversions "
         "and attributed value (last touch and linear) of that day's conversions.",
     )

@@ -10,19 +10,12 @@ SQL is the files compute.py runs.
 from __future__ import annotations
 
 from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, SQL_PACKAGE, DayWindow
+from identity_pipeline.attribution.tables import IDENTITY_TABLES
 from identity_pipeline.engine.schema import spark_columns
 from identity_pipeline.engine.spark import SparkEngine
 from identity_pipeline.warehouse import select_sql
 
-SNAPSHOT_TABLES = (
-    "dii",
-    "customer_dii",
-    "uid2_mapping",
-    "id5_mapping",
-    "id5_uid_history",
-    "optouts",
-    "opted_out",
-)
+SNAPSHOT_TABLES = (*IDENTITY_TABLES, "opted_out")
 """What attribution reads from one published snapshot (engine.lake.publish_snapshot); the
 opted_out view (optouts/sql/create_views.sql) is copied as DuckDB computes it, so Spark applies
 the one definition of who is opted out."""

@@ -1,6 +1,14 @@
 """Checks that stop bad contact data from flowing on to mapping."""
 
-from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+from collections.abc import Callable
+
+from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    MetadataValue,
+    asset_check,
+)
 
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.warehouse import run_select
@@ -14,7 +22,14 @@ _RAW_LOOKING = (
 )
 
 
-@asset_check(asset="dii", blocking=True, description="dii_id and uid2_hash are each unique.")
+def _blocking_dii_check(
+    description: str,
+) -> Callable[[Callable[..., AssetCheckResult]], AssetChecksDefinition]:
+    """A check on dii that blocks: mapping does not read dii until it passes."""
+    return asset_check(asset="dii", blocking=True, description=description)
+
+
+@_blocking_dii_check("dii_id and uid2_hash are each unique.")
 def dii_unique(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     with warehouse.connect() as con:
         row = con.execute(
@@ -47,11 +62,9 @@ def contact_files_readable(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     )
 
 
-@asset_check(
-    asset="dii",
-    blocking=True,
-    description="Loaded rows reconcile: every email/phone field became a link or a reject, and "
-    "every row without one is a reject.",
+@_blocking_dii_check(
+    "Loaded rows reconcile: every email/phone field became a link or a reject, and "
+    "every row without one is a reject."
 )
 def contact_counts_reconcile(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     with warehouse.connect() as con:
@@ -69,11 +82,9 @@ def contact_counts_reconcile(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     )
 
 
-@asset_check(
-    asset="dii",
-    blocking=True,
-    description="No table but raw_contacts has an email/phone column or holds a value that "
-    "looks like a raw email address or E.164 phone number.",
+@_blocking_dii_check(
+    "No table but raw_contacts has an email/phone column or holds a value that "
+    "looks like a raw email address or E.164 phone number."
 )
 def no_raw_dii_in_derived_tables(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     findings: dict[str, int] = {}

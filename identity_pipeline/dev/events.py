@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from identity_pipeline.dev.files import copy_to_file, file_ranges, writer_connection
 from identity_pipeline.warehouse import select_sql
 
 DEFAULT_SEED = 42
@@ -65,8 +66,6 @@ def generate_events(
 
     The same seed and count give the same events whatever the file size or formats.
     """
-    import duckdb
-
     if events < 1:
         raise ValueError("events must be at least 1")
     if not formats or any(f not in _COPY_OPTIONS for f in formats):
@@ -74,27 +73,12 @@ def generate_events(
     people = people or people_for(events)
     target = out_dir / "events"
     target.mkdir(parents=True, exist_ok=True)
-    per_file = max(1, events_per_file)
     query = events_query()
     paths: list[Path] = []
-    con = duckdb.connect()
-    try:
-        con.execute("SET memory_limit = '2GB'; SET preserve_insertion_order = true")
-        for index, start in enumerate(range(0, events, per_file)):
-            stop = min(events, start + per_file)
+    with writer_connection() as con:
+        for index, start, stop in file_ranges(events, max(1, events_per_file)):
             suffix = formats[index % len(formats)]
             path = target / f"events_seed{seed}_{index:04d}.{suffix}"
-            tmp = path.with_name(f".{path.name}.partial")
-            con.execute(
-                f"COPY ({query}) TO '{_sql_literal(tmp)}' ({_COPY_OPTIONS[suffix]})",
-                event_params(seed, start, stop, people),
-            )
-            tmp.replace(path)  # readers never see a half-written file
-            paths.append(path)
-    finally:
-        con.close()
+            params = event_params(seed, start, stop, people)
+            paths.append(copy_to_file(con, query, path, _COPY_OPTIONS[suffix], params))
     return GeneratedEvents(tuple(paths), events, people)
-
-
-def _sql_literal(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from identity_pipeline.dev.files import copy_to_file
 from identity_pipeline.dev.generate_contacts import DISTINCT_PEOPLE_RATIO
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.sandboxes.id5 import ID5SandboxConfig, ID5UidModel
@@ -143,16 +144,12 @@ def _write_days(
     for index, day in enumerate(days):
         parquet = table == "gen_impressions" and index % 2 == 1
         path = target / f"{target.name}_{day.isoformat()}.{'parquet' if parquet else 'csv'}"
-        tmp = path.with_name(f".{path.name}.partial")
         ts = "ts" if parquet else "strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS ts"
         options = "FORMAT parquet" if parquet else "FORMAT csv, HEADER true"
-        con.execute(
-            f"COPY (SELECT {columns.replace('ts,', ts + ',')} FROM {table} WHERE day = ? "
-            f"ORDER BY ts) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({options})",
-            [day],
+        query = (
+            f"SELECT {columns.replace('ts,', ts + ',')} FROM {table} WHERE day = $day ORDER BY ts"
         )
-        tmp.replace(path)  # readers never see a half-written file
-        paths.append(path)
+        paths.append(copy_to_file(con, query, path, options, {"day": day}))
     return paths
 
 

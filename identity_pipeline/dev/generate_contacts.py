@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from identity_pipeline.warehouse import execute, select_sql
+from identity_pipeline.dev.files import copy_to_file, file_ranges, writer_connection
+from identity_pipeline.warehouse import select_sql
 
 DEFAULT_SEED = 42
 DEFAULT_ROWS_PER_FILE = 1_000_000
@@ -27,8 +28,6 @@ def generate_contacts(
     rows: int, out_dir: Path, seed: int = DEFAULT_SEED, rows_per_file: int = DEFAULT_ROWS_PER_FILE
 ) -> GeneratedFiles:
     """Write `rows` contacts to out_dir/contacts/, alternating CSV and Parquet files."""
-    import duckdb
-
     if rows < 1:
         raise ValueError("--rows must be at least 1")
     target = out_dir / "contacts"
@@ -37,26 +36,11 @@ def generate_contacts(
     people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
     query = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
     paths: list[Path] = []
-    con = duckdb.connect()
-    try:
-        con.execute("SET memory_limit = '2GB'; SET preserve_insertion_order = true")
-        for index, start in enumerate(range(0, rows, per_file)):
-            stop = min(rows, start + per_file)
+    with writer_connection() as con:
+        for index, start, stop in file_ranges(rows, per_file):
             suffix = "csv" if index % 2 == 0 else "parquet"
             path = target / f"contacts_seed{seed}_{index:04d}.{suffix}"
             options = "FORMAT csv, HEADER true" if suffix == "csv" else "FORMAT parquet"
-            tmp = path.with_name(f".{path.name}.partial")
-            execute(
-                con,
-                f"COPY ({query}) TO '{_sql_literal(tmp)}' ({options})",
-                {"seed": str(seed), "start": start, "stop": stop, "people": people},
-            )
-            tmp.replace(path)  # readers never see a half-written file
-            paths.append(path)
-    finally:
-        con.close()
+            params = {"seed": str(seed), "start": start, "stop": stop, "people": people}
+            paths.append(copy_to_file(con, query, path, options, params))
     return GeneratedFiles(tuple(paths), rows)
-
-
-def _sql_literal(path: Path) -> str:
-    return str(path).replace("'", "''")

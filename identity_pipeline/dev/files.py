@@ -1,0 +1,48 @@
+"""How the sample-data generators write files: one COPY per file, renamed into place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from identity_pipeline.warehouse import execute
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@contextmanager
+def writer_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for writing sample files: bounded memory, rows kept in query order."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '2GB'; SET preserve_insertion_order = true")
+        yield con
+    finally:
+        con.close()
+
+
+def file_ranges(total: int, per_file: int) -> Iterator[tuple[int, int, int]]:
+    """(file index, first row, row after the last) for `total` rows in files of `per_file`."""
+    for index, start in enumerate(range(0, total, per_file)):
+        yield index, start, min(total, start + per_file)
+
+
+def copy_to_file(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    path: Path,
+    options: str,
+    params: dict[str, object],
+) -> Path:
+    """COPY the query's rows to `path` (COPY options such as "FORMAT parquet") through a hidden
+    .partial file renamed into place, so readers never see a half-written file."""
+    tmp = path.with_name(f".{path.name}.partial")
+    literal = str(tmp).replace("'", "''")
+    execute(con, f"COPY ({query}) TO '{literal}' ({options})", params)
+    tmp.replace(path)
+    return path

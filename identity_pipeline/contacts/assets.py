@@ -46,29 +46,24 @@ def raw_contacts(
     )
 
 
+def _from_raw_contacts(name: str, description: str) -> AssetSpec:
+    """An output of contact_identities: a DuckDB table built from raw_contacts."""
+    return AssetSpec(
+        name, deps=[raw_contacts], group_name=GROUP, kinds={"duckdb"}, description=description
+    )
+
+
 @multi_asset(
     specs=[
-        AssetSpec(
+        _from_raw_contacts(
             "dii",
-            deps=[raw_contacts],
-            group_name=GROUP,
-            kinds={"duckdb"},
-            description="One row per distinct normalized identity: UID2 (base64) and ID5 (hex) "
+            "One row per distinct normalized identity: UID2 (base64) and ID5 (hex) "
             "SHA-256 hashes, first/last seen, how many source rows carry it.",
         ),
-        AssetSpec(
-            "customer_dii",
-            deps=[raw_contacts],
-            group_name=GROUP,
-            kinds={"duckdb"},
-            description="Which identities belong to which customer_id.",
-        ),
-        AssetSpec(
+        _from_raw_contacts("customer_dii", "Which identities belong to which customer_id."),
+        _from_raw_contacts(
             "dii_rejects",
-            deps=[raw_contacts],
-            group_name=GROUP,
-            kinds={"duckdb"},
-            description="Rows and fields we could not use: file, row, field, reason and a "
+            "Rows and fields we could not use: file, row, field, reason and a "
             "salted fingerprint, never the raw value.",
         ),
     ],

@@ -135,16 +135,22 @@ def tally(counts: dict[K, int], key: K | None) -> None:
         counts[key] = counts.get(key, 0) + 1
 
 
-class SandboxState(Protocol):
+StatsT = TypeVar("StatsT")
+StatsT_co = TypeVar("StatsT_co", covariant=True)
+
+
+class SandboxState(Protocol[StatsT_co]):
     """What the shared handler and lifecycle need from a sandbox's state object."""
 
     @property
     def clock(self) -> SandboxClock: ...
 
+    def stats(self) -> StatsT_co: ...
+
     def stats_json(self) -> dict[str, Any]: ...
 
 
-StateT = TypeVar("StateT", bound=SandboxState)
+StateT = TypeVar("StateT", bound=SandboxState[Any])
 
 
 class SandboxHTTPServer(ThreadingHTTPServer, Generic[StateT]):
@@ -236,13 +242,14 @@ class SandboxHandler(BaseHTTPRequestHandler, Generic[StateT]):
             self.connection.shutdown(socket.SHUT_RDWR)
 
 
-class BaseSandbox(Generic[StateT]):
+class BaseSandbox(Generic[StateT, StatsT]):
     """A sandbox on its own port: binds on construction, serves from a thread after start()."""
 
     def __init__(
         self, state: StateT, handler: type[SandboxHandler[StateT]], host: str, port: int
     ) -> None:
         self.clock = state.clock
+        self._stats: Callable[[], StatsT] = state.stats
         self.server = SandboxHTTPServer((host, port), handler, state)
         self.base_url = self.server.base_url
         self._thread: threading.Thread | None = None
@@ -267,6 +274,11 @@ class BaseSandbox(Generic[StateT]):
 
     def advance_days(self, days: float) -> None:
         self.clock.advance(days)
+
+    @property
+    def stats(self) -> StatsT:
+        """A snapshot copy of the traffic counters; later traffic does not change it."""
+        return self._stats()
 
 
 class TrafficDefaults(Protocol):
@@ -352,7 +364,7 @@ def run_cli(
     parser: argparse.ArgumentParser,
     argv: list[str] | None,
     make_config: Callable[..., ConfigT],
-    make_sandbox: Callable[[ConfigT, str, int], BaseSandbox[Any]],
+    make_sandbox: Callable[[ConfigT, str, int], BaseSandbox[Any, Any]],
     log_name: str,
 ) -> int:
     """Parse, build the config (a bad value is a usage error), then serve until interrupted."""

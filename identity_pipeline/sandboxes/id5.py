@@ -367,7 +367,7 @@ class _Handler(SandboxHandler[_SignalsService]):
         send_json(self, 200, {"now": now.isoformat()})
 
 
-class ID5Sandbox(BaseSandbox[_SignalsService]):
+class ID5Sandbox(BaseSandbox[_SignalsService, ID5SandboxStats]):
     """A running sandbox: binds its port on construction, serves from a thread after start()."""
 
     def __init__(
@@ -381,11 +381,6 @@ class ID5Sandbox(BaseSandbox[_SignalsService]):
     def signals_url(self) -> str:
         """The endpoint for the configured partner, without the token query."""
         return f"{self.base_url}/partners/v1/{self.config.partner}/signals"
-
-    @property
-    def stats(self) -> ID5SandboxStats:
-        """A snapshot copy of the counters."""
-        return self._service.stats()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -477,7 +477,7 @@ class _Handler(SandboxHandler[_SandboxState]):
         send_json(self, 200, {"status": "success", "added": state.add_optouts(hashes)})
 
 
-class UID2Sandbox(BaseSandbox[_SandboxState]):
+class UID2Sandbox(BaseSandbox[_SandboxState, UID2SandboxStats]):
     """A UID2 operator on 127.0.0.1 with its own clock, opt-out list and traffic statistics."""
 
     def __init__(
@@ -490,11 +490,6 @@ class UID2Sandbox(BaseSandbox[_SandboxState]):
     def add_optouts(self, hashes: Iterable[str]) -> None:
         """Opt identities out while running (base64 SHA-256 of the normalized email or phone)."""
         self._state.add_optouts(hashes)
-
-    @property
-    def stats(self) -> UID2SandboxStats:
-        """A snapshot; later traffic does not change it."""
-        return self._state.stats()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -30,21 +30,20 @@ changes AS (
       AND p.person_id NOT IN (SELECT old_person_id FROM moves)
 ),
 bridges AS (
-    SELECT oa.person_id, min(struct_pack(t := l.first_seen_at, e := l.first_event_id)) AS first
-    FROM ig_run_links AS l
-    JOIN ig_old_graph AS oa ON oa.id_key = l.key_a
-    LEFT JOIN ig_old_graph AS ob ON ob.id_key = l.key_b
-    WHERE ob.person_id IS DISTINCT FROM oa.person_id
-      AND oa.person_id IN (SELECT old_person_id FROM changes)
-    GROUP BY oa.person_id
-    UNION ALL
-    SELECT ob.person_id, min(struct_pack(t := l.first_seen_at, e := l.first_event_id))
-    FROM ig_run_links AS l
-    JOIN ig_old_graph AS ob ON ob.id_key = l.key_b
-    LEFT JOIN ig_old_graph AS oa ON oa.id_key = l.key_a
-    WHERE oa.person_id IS DISTINCT FROM ob.person_id
-      AND ob.person_id IN (SELECT old_person_id FROM changes)
-    GROUP BY ob.person_id
+    -- Each run link seen from both ends: an old person is bridged by a link whose other end
+    -- was not theirs (another old person's identifier, or a new one).
+    SELECT o.person_id, min(struct_pack(t := l.first_seen_at, e := l.first_event_id)) AS first
+    FROM (
+        SELECT key_a AS near_key, key_b AS far_key, first_seen_at, first_event_id
+        FROM ig_run_links
+        UNION ALL
+        SELECT key_b, key_a, first_seen_at, first_event_id FROM ig_run_links
+    ) AS l
+    JOIN ig_old_graph AS o ON o.id_key = l.near_key
+    LEFT JOIN ig_old_graph AS f ON f.id_key = l.far_key
+    WHERE f.person_id IS DISTINCT FROM o.person_id
+      AND o.person_id IN (SELECT old_person_id FROM changes)
+    GROUP BY o.person_id
 ),
 touches AS (
     SELECT o.person_id, min(struct_pack(t := r.first_seen_at, e := r.first_event_id)) AS first

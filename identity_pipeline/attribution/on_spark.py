@@ -9,6 +9,8 @@ SQL is the files compute.py runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, SQL_PACKAGE, DayWindow
 from identity_pipeline.attribution.tables import IDENTITY_TABLES
 from identity_pipeline.engine.schema import spark_columns
@@ -40,27 +42,13 @@ def attribute_conversions(
     if lookback_days < 0:
         raise ValueError("lookback_days cannot be negative")
     impression_days = window.widened(lookback_days)
-    build_id_lookup(engine, impression_days)
-    try:
-        frame = engine.select(
-            select_sql(SQL_PACKAGE, "select_attributed_conversions.sql"),
-            {
-                "window_start": window.start,
-                "window_end": window.end,
-                "impressions_from": impression_days.start,
-                "lookback_days": lookback_days,
-            },
-        )
-        per_day = engine.replace_days(
-            "attributed_conversions",
-            frame,
-            window.start,
-            window.end,
-            spark_columns("attributed_conversions"),
-        )
-    finally:
-        engine.drop_lookup(LOOKUP)
-    return sum(per_day.values())
+    params = {
+        "window_start": window.start,
+        "window_end": window.end,
+        "impressions_from": impression_days.start,
+        "lookback_days": lookback_days,
+    }
+    return _replace_window(engine, "attributed_conversions", window, impression_days, params)
 
 
 def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
@@ -69,19 +57,23 @@ def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
     Reads the lake's attributed_conversions, so run attribute_conversions for the window first.
     """
     engine.register_table("attributed_conversions", spark_columns("attributed_conversions"))
-    build_id_lookup(engine, window)
+    params = {"window_start": window.start, "window_end": window.end}
+    return _replace_window(engine, "campaign_attribution", window, window, params)
+
+
+def _replace_window(
+    engine: SparkEngine,
+    table: str,
+    window: DayWindow,
+    lookup_days: DayWindow,
+    params: Mapping[str, object],
+) -> int:
+    """Run select_<table>.sql with the id lookup of `lookup_days` cached, and replace the
+    window's days of the lake's `table` with its rows; returns how many were written."""
+    build_id_lookup(engine, lookup_days)
     try:
-        frame = engine.select(
-            select_sql(SQL_PACKAGE, "select_campaign_attribution.sql"),
-            {"window_start": window.start, "window_end": window.end},
-        )
-        per_day = engine.replace_days(
-            "campaign_attribution",
-            frame,
-            window.start,
-            window.end,
-            spark_columns("campaign_attribution"),
-        )
+        frame = engine.select(select_sql(SQL_PACKAGE, f"select_{table}.sql"), params)
+        per_day = engine.replace_days(table, frame, window.start, window.end, spark_columns(table))
     finally:
         engine.drop_lookup(LOOKUP)
     return sum(per_day.values())

@@ -8,7 +8,7 @@ one transaction, so re-running any range replaces it atomically and gives the sa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -56,18 +56,32 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> i
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _setting_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 @contextmanager
-def _unordered_writes(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Let DuckDB write a statement's rows in any order (the tables have no order; every
-    reader sorts), which keeps its threads from buffering rows to restore the scan order.
-    The connection's own setting comes back afterwards."""
-    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-    before = bool(row[0]) if row else True
-    con.execute("SET preserve_insertion_order = false")
+def _engine_settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
+    """DuckDB settings for the statements inside; the connection's own come back after."""
+    before = {}
+    for name in settings:
+        row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+        before[name] = row[0] if row else None
     try:
+        for name, value in settings.items():
+            con.execute(f"SET {name} = {_setting_literal(value)}")
         yield
     finally:
-        con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
+        for name, value in before.items():
+            con.execute(f"SET {name} = {_setting_literal(value)}")
+
+
+def _unordered_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
+    """Let DuckDB write a statement's rows in any order (the tables have no order; every
+    reader sorts), which keeps its threads from buffering rows to restore the scan order."""
+    return _engine_settings(con, preserve_insertion_order=False)
 
 
 def _replace_days(

@@ -7,7 +7,11 @@
 -- When several identities claim an id, current beats previous beats history, then the
 -- smallest dii_id. That choice is one GROUP BY with a MIN per preference (a hash aggregate;
 -- a ROW_NUMBER window over the same rows sorts them and cost three times as much), so most
--- ids, which have a single candidate, cost one hash-table entry.
+-- ids, which have a single candidate, cost one hash-table entry. Candidates meet the seen
+-- ids before the opt-out filter (dii_id is never NULL in the mapping tables, so NOT IN is
+-- the anti-join): written so, DuckDB hashes the seen ids and the opted-out identities and
+-- streams the ~3 candidates per identity past them, where the other order hashed the
+-- candidates.
 --
 -- Portable SQL (CTEs, GROUP BY, equality joins); $name marks a bound parameter.
 WITH seen AS (
@@ -36,16 +40,19 @@ candidates AS (
     FROM id5_uid_history
     WHERE id5_uid IS NOT NULL
 ),
-claims AS (
-    SELECT c.id_type, c.id,
-           MIN(CASE WHEN c.preference = 1 THEN c.dii_id END) AS current_dii_id,
-           MIN(CASE WHEN c.preference = 2 THEN c.dii_id END) AS previous_dii_id,
-           MIN(CASE WHEN c.preference = 3 THEN c.dii_id END) AS history_dii_id
+seen_candidates AS (
+    SELECT c.id_type, c.id, c.dii_id, c.preference
     FROM candidates AS c
     JOIN seen AS s ON s.id = c.id
-    LEFT JOIN opted_out AS o ON o.dii_id = c.dii_id
-    WHERE o.dii_id IS NULL
-    GROUP BY c.id_type, c.id
+),
+claims AS (
+    SELECT id_type, id,
+           MIN(CASE WHEN preference = 1 THEN dii_id END) AS current_dii_id,
+           MIN(CASE WHEN preference = 2 THEN dii_id END) AS previous_dii_id,
+           MIN(CASE WHEN preference = 3 THEN dii_id END) AS history_dii_id
+    FROM seen_candidates
+    WHERE dii_id NOT IN (SELECT dii_id FROM opted_out WHERE dii_id IS NOT NULL)
+    GROUP BY id_type, id
 )
 SELECT id_type, id,
        COALESCE(current_dii_id, previous_dii_id, history_dii_id) AS dii_id,

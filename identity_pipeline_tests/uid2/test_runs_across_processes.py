@@ -50,8 +50,10 @@ def test_second_run_waits_for_the_pool_and_requests_never_overlap(
     workspace: Path, uid2_sandbox, dagster_materialize
 ) -> None:
     # --reject-parallel: any overlapping request would get a 429 and show up in by_status.
+    # 8 batches of 1.5 s keep the first run on the operator for 12 s or more: long enough for
+    # the second process to start and reach the pool even on a loaded machine.
     sandbox = uid2_sandbox(latency_ms=1500, reject_parallel=True)
-    seed_dii(database(), 20_000)
+    seed_dii(database(), 40_000)
     env = _env(workspace, sandbox)
     first = dagster_materialize(env, SELECT, workspace / "first.log")
     wait_for_requests(sandbox, 1)
@@ -64,8 +66,8 @@ def test_second_run_waits_for_the_pool_and_requests_never_overlap(
     stats = sandbox.stats
     assert stats.max_concurrent == 1
     assert stats.by_status == {200: stats.requests}
-    assert stats.identifiers == 20_000  # the second run found nothing left to send
-    assert query("SELECT count(*), count(DISTINCT dii_id) FROM uid2_mapping") == [(20_000, 20_000)]
+    assert stats.identifiers == 40_000  # the second run found nothing left to send
+    assert query("SELECT count(*), count(DISTINCT dii_id) FROM uid2_mapping") == [(40_000, 40_000)]
 
 
 def test_killed_run_keeps_finished_batches_and_the_next_run_sends_only_the_rest(

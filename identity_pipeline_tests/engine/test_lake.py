@@ -1,0 +1,56 @@
+"""What DuckDB publishes for Spark: snapshot versions behind a LATEST pointer, day partitions."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from identity_pipeline.engine.lake import latest_snapshot, publish_days, publish_snapshot
+
+
+def test_latest_names_the_newest_complete_snapshot(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    with pytest.raises(FileNotFoundError, match="no published snapshot 'inputs'"):
+        latest_snapshot(str(lake), "inputs")
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE a AS SELECT range AS x FROM range(3)")
+        con.execute("CREATE TABLE b AS SELECT 'v' AS y")
+        first = publish_snapshot(con, lake, "inputs", ["a", "b"])
+        assert latest_snapshot(str(lake), "inputs") == f"{lake}/_snapshots/inputs/{first}"
+        con.execute("INSERT INTO a VALUES (3)")
+        # A publish that fails half-way (table c does not exist) leaves LATEST where it was.
+        with pytest.raises(duckdb.CatalogException):
+            publish_snapshot(con, lake, "inputs", ["a", "c"])
+        assert latest_snapshot(str(lake), "inputs").endswith(first)
+        second = publish_snapshot(con, lake, "inputs", ["a", "b"])
+        newest = latest_snapshot(str(lake), "inputs")
+        assert newest.endswith(second) and second != first
+        assert con.execute(f"SELECT count(*) FROM '{newest}/a.parquet'").fetchone() == (4,)
+        assert con.execute(
+            f"SELECT count(*) FROM '{lake}/_snapshots/inputs/{first}/a.parquet'"
+        ).fetchone() == (3,)
+    visible = sorted(p.name for p in (lake / "_snapshots" / "inputs").iterdir())
+    assert visible == sorted(["LATEST", first, second])  # the failed attempt left nothing
+
+
+def test_publishing_a_day_range_replaces_exactly_those_days(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    read = (
+        f"SELECT day, count(*) FROM read_parquet('{lake}/events/day=*/*.parquet', "
+        "hive_partitioning = true, hive_types = {'day': 'DATE'}) GROUP BY day ORDER BY day"
+    )
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE events AS SELECT DATE '2025-05-01' + CAST(range % 3 AS INTEGER) AS day, "
+            "range AS n FROM range(9)"
+        )
+        counts = publish_days(con, lake, "events", date(2025, 5, 1), date(2025, 5, 4))
+        assert counts == {date(2025, 5, d): 3 for d in (1, 2, 3)}
+        con.execute("DELETE FROM events WHERE day = DATE '2025-05-02'")
+        con.execute("INSERT INTO events VALUES (DATE '2025-05-03', 100)")
+        con.execute("DELETE FROM events WHERE day = DATE '2025-05-01'")  # outside the rerun
+        publish_days(con, lake, "events", date(2025, 5, 2), date(2025, 5, 4))
+        assert con.execute(read).fetchall() == [(date(2025, 5, 1), 3), (date(2025, 5, 3), 4)]
+    days = sorted(p.name for p in (lake / "events").iterdir())
+    assert days == ["day=2025-05-01", "day=2025-05-02", "day=2025-05-03"]  # 05-02 is empty

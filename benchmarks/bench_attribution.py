@@ -10,6 +10,13 @@ the whole range, as a single-run backfill does) and through the OR-join formulat
 UID2 integration sample (`JOIN uid_mapping um ON (imp.uid = um.current_uid OR imp.uid =
 um.previous_uid)`) with a 120 s timeout. The OR-join variant does strictly less work than ours
 (UID2 only, no ID5, no opt-outs, no credit), so the ratio favours it.
+Case 1 also runs the UID2 sample itself: its SQLite schema and indexes (stdlib sqlite3) filled
+from the same generated tables, and its attribution query as shipped (`SELECT * ... JOIN
+uid_mapping um ON (imp.uid = um.current_uid OR imp.uid = um.previous_uid) WHERE um.opt_out =
+FALSE`), whole result fetched; the benchmark exits 1 unless its (impression, identity) pairs
+are exactly ours on the same scope (UID2 ids of identities not opted out).
+    .venv/bin/python benchmarks/bench_attribution.py --skip-large --skip-duckdb-or-join
+runs only ours and the SQLite sample at 1M (the DuckDB OR-join alone takes its 120 s timeout).
 Case 2: 10M mapping rows, 10M impressions, 1M conversions through ours alone.
 
 Every measurement runs in a fresh child process over a DuckDB file, so each peak RSS is its own.
@@ -18,8 +25,10 @@ Every measurement runs in a fresh child process over a DuckDB file, so each peak
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -140,6 +149,82 @@ FROM attributed_conversions AS a JOIN conversions AS c USING (day, conversion_id
 WHERE a.id_type = 'uid2' AND c.customer_id IS NOT NULL
 """
 
+# The UID2 sample as shipped (identity-map-integration-example, src/database.py and its
+# README): its SQLite tables and indexes, and its attribution join, whole result fetched.
+# Schema and query are the sample's; the rows are ours.
+SAMPLE_SCHEMA_SQL = """
+CREATE TABLE uid_mapping (
+    uid_mapping_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dii TEXT NOT NULL,
+    dii_type TEXT NOT NULL CHECK (dii_type IN ('email', 'phone')),
+    current_uid TEXT,
+    previous_uid TEXT,
+    refresh_from TIMESTAMP,
+    opt_out BOOLEAN DEFAULT FALSE
+);
+CREATE TABLE impressions (
+    impression_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL,
+    timestamp TIMESTAMP NOT NULL,
+    campaign_id TEXT NOT NULL
+);
+CREATE TABLE conversions (
+    conversion_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL,
+    timestamp TIMESTAMP NOT NULL,
+    conversion_value REAL NOT NULL
+);
+"""
+# Its indexes, created after the rows are in (faster to build; the same indexes).
+SAMPLE_INDEXES_SQL = """
+CREATE INDEX idx_mapping_query ON uid_mapping(opt_out, current_uid, refresh_from);
+CREATE INDEX idx_uid_mapping_current_uid ON uid_mapping(current_uid);
+CREATE INDEX idx_uid_mapping_previous_uid ON uid_mapping(previous_uid);
+CREATE INDEX idx_impressions_uid ON impressions(uid);
+CREATE INDEX idx_conversions_uid ON conversions(uid);
+"""
+
+SAMPLE_QUERY_SQL = """
+SELECT * FROM impressions imp
+JOIN uid_mapping um ON (imp.uid = um.current_uid OR imp.uid = um.previous_uid)
+WHERE um.opt_out = FALSE;
+"""
+
+# The sample's tables filled from the generated DuckDB tables: one uid_mapping row per UID2
+# mapping row (uid_mapping_id = dii_id; its opt_out is our opted_out view; the hash stands in
+# for the raw email the sample keeps), every impression numbered by (day, impression_id), and
+# the conversions that name a person by email, under that person's current UID2.
+SAMPLE_MAPPING_FROM_OURS = """
+SELECT m.dii_id, m.uid2_hash, m.dii_type, m.current_uid, m.previous_uid,
+       strftime(m.refresh_from, '%Y-%m-%d %H:%M:%S'),
+       EXISTS (SELECT 1 FROM opted_out AS o WHERE o.dii_id = m.dii_id)
+FROM uid2_mapping AS m ORDER BY m.dii_id
+"""
+SAMPLE_IMPRESSIONS_FROM_OURS = """
+SELECT row_number() OVER (ORDER BY day, impression_id), id,
+       strftime(ts, '%Y-%m-%d %H:%M:%S'), campaign_id
+FROM impressions ORDER BY day, impression_id
+"""
+SAMPLE_CONVERSIONS_FROM_OURS = """
+SELECT row_number() OVER (ORDER BY c.day, c.conversion_id), m.current_uid,
+       strftime(c.ts, '%Y-%m-%d %H:%M:%S'), c.value
+FROM conversions AS c JOIN dii AS d ON d.uid2_hash = c.uid2_hash
+JOIN uid2_mapping AS m ON m.dii_id = d.dii_id
+WHERE m.current_uid IS NOT NULL ORDER BY c.day, c.conversion_id
+"""
+
+# What the sample's query finds, in our terms: (impression number, identity) for every
+# impression whose id is a current or previous UID2 of an identity that is not opted out.
+# Ours: our id lookup joined to impressions on equality, UID2 ids only.
+OURS_SAMPLE_SCOPE_SQL = """
+WITH numbered AS (
+    SELECT row_number() OVER (ORDER BY day, impression_id) AS n, id_type, id FROM impressions
+)
+SELECT n.n, l.dii_id
+FROM numbered AS n JOIN attr_id_lookup AS l ON l.id_type = n.id_type AND l.id = n.id
+WHERE l.id_type = 'uid2'
+"""
+
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -212,6 +297,76 @@ def role_orjoin(db: Path) -> dict[str, object]:
     }
 
 
+def _pairs_digest(pairs: list[tuple[int, int]]) -> dict[str, object]:
+    """Count and SHA-256 of the sorted (impression number, identity) pairs."""
+    digest = hashlib.sha256()
+    for n, dii_id in sorted(pairs):
+        digest.update(f"{n}:{dii_id}\n".encode())
+    return {"pairs": len(pairs), "sha256": digest.hexdigest()}
+
+
+def _sample_path(db: Path) -> Path:
+    return db.with_name(db.stem + "_uid2_sample.sqlite")
+
+
+def role_sample_build(db: Path) -> dict[str, object]:
+    """The UID2 sample's SQLite database, filled from the generated DuckDB tables."""
+    import duckdb
+
+    path = _sample_path(db)
+    path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    source = duckdb.connect(str(db), read_only=True)
+    target = sqlite3.connect(path)
+    target.executescript(SAMPLE_SCHEMA_SQL)
+    fills = (
+        ("uid_mapping", 7, SAMPLE_MAPPING_FROM_OURS),
+        ("impressions", 4, SAMPLE_IMPRESSIONS_FROM_OURS),
+        ("conversions", 4, SAMPLE_CONVERSIONS_FROM_OURS),
+    )
+    for table, width, select in fills:
+        cursor = source.execute(select)
+        marks = ", ".join("?" * width)
+        while batch := cursor.fetchmany(100_000):
+            target.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+    target.executescript(SAMPLE_INDEXES_SQL)
+    target.commit()
+    target.execute("ANALYZE")
+    target.close()
+    source.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def role_sample(db: Path) -> dict[str, object]:
+    """The sample's attribution query on its SQLite database, whole result fetched."""
+    con = sqlite3.connect(_sample_path(db))
+    started = time.perf_counter()
+    rows = con.execute(SAMPLE_QUERY_SQL).fetchall()
+    seconds = time.perf_counter() - started
+    plan = [row[-1] for row in con.execute("EXPLAIN QUERY PLAN " + SAMPLE_QUERY_SQL)]
+    # imp.* then um.*: impression_id first, uid_mapping_id (= our dii_id) after imp's 4 columns
+    scope = _pairs_digest([(row[0], row[4]) for row in rows])
+    return {
+        "seconds": seconds,
+        "rows": len(rows),
+        "scope": scope,
+        "plan": plan,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def role_ours_scope(db: Path) -> dict[str, object]:
+    """Our lookup's UID2 matches of impressions, in the sample query's terms (not timed)."""
+    from identity_pipeline.attribution.compute import DayWindow, build_id_lookup
+    from identity_pipeline.warehouse import connect
+
+    window = DayWindow(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS)).widened(30)
+    with connect(db) as con:
+        build_id_lookup(con, window)
+        pairs = con.execute(OURS_SAMPLE_SCOPE_SQL).fetchall()
+    return _pairs_digest(pairs)
+
+
 def _child(role: str, db: Path, timeout: float | None = None, **sizes: int) -> dict[str, object]:
     args = [sys.executable, __file__, "--role", role, "--db", str(db)]
     for key, value in sizes.items():
@@ -264,7 +419,30 @@ def _check_ours(ours: dict[str, Any], conversions: int) -> None:
         raise SystemExit("ours gave impossible figures: " + "; ".join(problems))
 
 
-def _case(people: int, impressions: int, conversions: int, with_or: bool) -> None:
+def _sample_case(db: Path, ours: dict[str, Any]) -> None:
+    """The UID2 sample's SQLite query on the same rows; exit 1 unless it finds our pairs."""
+    built: dict[str, Any] = _child("sample_build", db)
+    sample: dict[str, Any] = _child("sample", db)
+    scope: dict[str, Any] = _child("ours_scope", db)
+    ours_s, sample_s = float(ours["seconds"]), float(sample["seconds"])
+    print(
+        f"UID2 sample (SQLite {sqlite3.sqlite_version}, its schema, indexes and OR-join, whole "
+        f"result; built in {float(built['seconds']):.1f}s): {sample_s:.2f}s, "
+        f"{sample['rows']:,} rows, plan {sample['plan']}, peak RSS "
+        f"{float(sample['peak_rss_mb']):,.0f} MB"
+    )
+    same = sample["scope"] == scope
+    print(
+        f"sample pairs (impression, identity): {sample['scope']['pairs']:,}; ours, same scope: "
+        f"{scope['pairs']:,}, equal: {same}; ratio (sample / ours) {sample_s / ours_s:,.1f}x"
+    )
+    if not same:
+        raise SystemExit("the UID2 sample's query and ours disagree on the same scope")
+
+
+def _case(
+    people: int, impressions: int, conversions: int, with_or: bool, skip_duckdb_or: bool = False
+) -> None:
     label = f"{people:,} mapping / {impressions:,} impressions / {conversions:,} conversions"
     with tempfile.TemporaryDirectory(prefix="bench_attr_") as tmp:
         db = Path(tmp) / "bench.duckdb"
@@ -280,6 +458,9 @@ def _case(people: int, impressions: int, conversions: int, with_or: bool) -> Non
             f"by match {ours['by_match']}, peak RSS {ours['peak_rss_mb']:,.0f} MB"
         )
         if not with_or:
+            return
+        _sample_case(db, ours)
+        if skip_duckdb_or:
             return
         theirs = _child("orjoin", db, timeout=OR_TIMEOUT_S)
         ours_s = float(ours["seconds"])  # type: ignore[arg-type]
@@ -307,23 +488,36 @@ def _case(people: int, impressions: int, conversions: int, with_or: bool) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--role", choices=["build", "ours", "orjoin"])
+    parser.add_argument(
+        "--role", choices=["build", "ours", "orjoin", "sample_build", "sample", "ours_scope"]
+    )
     parser.add_argument("--db", type=Path)
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--impressions", type=int, default=1_000_000)
     parser.add_argument("--conversions", type=int, default=100_000)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument(
+        "--skip-duckdb-or-join",
+        action="store_true",
+        help="leave out the OR-join run in DuckDB (120 s timeout); the SQLite sample still runs",
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply case sizes (smoke runs)")
     args = parser.parse_args()
     if args.role == "build":
         print(json.dumps(role_build(args.db, args.people, args.impressions, args.conversions)))
         return 0
-    if args.role in ("ours", "orjoin"):
-        run = role_ours if args.role == "ours" else role_orjoin
-        print(json.dumps(run(args.db)))
+    roles = {
+        "ours": role_ours,
+        "orjoin": role_orjoin,
+        "sample_build": role_sample_build,
+        "sample": role_sample,
+        "ours_scope": role_ours_scope,
+    }
+    if args.role in roles:
+        print(json.dumps(roles[args.role](args.db)))
         return 0
     s = args.scale
-    _case(int(1e6 * s), int(1e6 * s), int(1e5 * s), with_or=True)
+    _case(int(1e6 * s), int(1e6 * s), int(1e5 * s), True, args.skip_duckdb_or_join)
     if not args.skip_large:
         _case(int(1e7 * s), int(1e7 * s), int(1e6 * s), with_or=False)
     return 0

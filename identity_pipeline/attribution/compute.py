@@ -7,6 +7,8 @@ one transaction, so re-running any range replaces it atomically and gives the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -54,6 +56,34 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> i
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _setting_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@contextmanager
+def _engine_settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
+    """DuckDB settings for the statements inside; the connection's own come back after."""
+    before = {}
+    for name in settings:
+        row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+        before[name] = row[0] if row else None
+    try:
+        for name, value in settings.items():
+            con.execute(f"SET {name} = {_setting_literal(value)}")
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = {_setting_literal(value)}")
+
+
+def _unordered_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
+    """Let DuckDB write a statement's rows in any order (the tables have no order; every
+    reader sorts), which keeps its threads from buffering rows to restore the scan order."""
+    return _engine_settings(con, preserve_insertion_order=False)
+
+
 def _replace_days(
     con: duckdb.DuckDBPyConnection, table: str, select: str, window: DayWindow, params: Params
 ) -> None:
@@ -84,7 +114,8 @@ def build_id_lookup(con: duckdb.DuckDBPyConnection, impression_days: DayWindow) 
     """Temp table attr_id_lookup for the ids in those impression days; returns its size."""
     sql = select_sql(SQL_PACKAGE, "select_id_lookup.sql")
     params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
-    execute(con, f"CREATE OR REPLACE TEMP TABLE attr_id_lookup AS {sql}", params)
+    with _unordered_writes(con):
+        execute(con, f"CREATE OR REPLACE TEMP TABLE attr_id_lookup AS {sql}", params)
     return _scalar(con, "SELECT count(*) FROM attr_id_lookup", [])
 
 
@@ -104,9 +135,10 @@ def attribute_conversions(
         "impressions_from": impression_days.start,
         "lookback_days": lookback_days,
     }
-    _replace_days(
-        con, "attributed_conversions", "select_attributed_conversions.sql", window, params
-    )
+    with _unordered_writes(con):
+        _replace_days(
+            con, "attributed_conversions", "select_attributed_conversions.sql", window, params
+        )
     span = [window.start, window.end]
     totals = con.execute(
         "SELECT count(*), coalesce(sum(value), 0) FROM conversions WHERE day >= ? AND day < ?",
@@ -138,6 +170,9 @@ def summarize_campaigns(con: duckdb.DuckDBPyConnection, window: DayWindow) -> in
     """Replace campaign_attribution for the window; returns its row count."""
     build_id_lookup(con, window)
     params = {"window_start": window.start, "window_end": window.end}
-    _replace_days(con, "campaign_attribution", "select_campaign_attribution.sql", window, params)
+    with _unordered_writes(con):
+        _replace_days(
+            con, "campaign_attribution", "select_campaign_attribution.sql", window, params
+        )
     con.execute("DROP TABLE IF EXISTS attr_id_lookup")
     return _rows_in(con, "campaign_attribution", window)

@@ -61,6 +61,12 @@ def test_bench_attribution_both_cases_agree_with_the_or_join(tmp_path: Path) -> 
     )
     assert pairs is not None, out
     assert pairs.group(1, 2) == pairs.group(3, 4) and int(pairs.group(1)) > 0
+    sample, ours_scope = numbers(
+        r"sample pairs \(impression, identity\): ([\d,]+); ours, same scope: ([\d,]+), "
+        r"equal: True",
+        out,
+    )
+    assert sample == ours_scope > 0
 
 
 def test_bench_hash_matches_the_sdk_on_every_row(tmp_path: Path) -> None:

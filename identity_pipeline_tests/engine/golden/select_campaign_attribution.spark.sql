@@ -1,10 +1,9 @@
-WITH delivery AS (
+WITH reach AS (
   SELECT
     i.day,
     i.campaign_id,
-    COUNT(*) AS impressions,
-    COUNT(l.dii_id) AS matched_impressions,
-    COUNT(DISTINCT l.dii_id) AS people_reached
+    l.dii_id,
+    COUNT(*) AS impressions
   FROM impressions AS i
   LEFT JOIN attr_id_lookup AS l
     ON l.id_type = i.id_type AND l.id = i.id
@@ -12,7 +11,19 @@ WITH delivery AS (
     i.day >= CAST(:window_start AS DATE) AND i.day < CAST(:window_end AS DATE)
   GROUP BY
     i.day,
-    i.campaign_id
+    i.campaign_id,
+    l.dii_id
+), delivery AS (
+  SELECT
+    day,
+    campaign_id,
+    CAST(SUM(impressions) AS BIGINT) AS impressions,
+    CAST(SUM(CASE WHEN NOT dii_id IS NULL THEN impressions ELSE 0 END) AS BIGINT) AS matched_impressions,
+    COUNT(dii_id) AS people_reached
+  FROM reach
+  GROUP BY
+    day,
+    campaign_id
 ), credit AS (
   SELECT
     day,

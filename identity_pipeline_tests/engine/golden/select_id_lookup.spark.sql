@@ -9,8 +9,7 @@ WITH seen AS (
     'uid2' AS id_type,
     current_uid AS id,
     dii_id,
-    1 AS preference,
-    'uid2_current' AS matched_via
+    1 AS preference
   FROM uid2_mapping
   WHERE
     status = 'mapped' AND NOT current_uid IS NULL
@@ -19,8 +18,7 @@ WITH seen AS (
     'uid2',
     previous_uid,
     dii_id,
-    2,
-    'uid2_previous'
+    2
   FROM uid2_mapping
   WHERE
     status = 'mapped' AND NOT previous_uid IS NULL
@@ -29,8 +27,7 @@ WITH seen AS (
     'id5',
     id5_uid,
     dii_id,
-    1,
-    'id5_current'
+    1
   FROM id5_mapping
   WHERE
     status = 'mapped' AND NOT id5_uid IS NULL
@@ -39,8 +36,7 @@ WITH seen AS (
     'id5',
     previous_id5_uid,
     dii_id,
-    2,
-    'id5_previous'
+    2
   FROM id5_mapping
   WHERE
     NOT previous_id5_uid IS NULL
@@ -49,39 +45,48 @@ WITH seen AS (
     'id5',
     id5_uid,
     dii_id,
-    3,
-    'id5_history'
+    3
   FROM id5_uid_history
   WHERE
     NOT id5_uid IS NULL
-), eligible AS (
+), seen_candidates AS (
   SELECT
     c.id_type,
     c.id,
     c.dii_id,
-    c.preference,
-    c.matched_via
+    c.preference
   FROM candidates AS c
   JOIN seen AS s
     ON s.id = c.id
-  LEFT JOIN opted_out AS o
-    ON o.dii_id = c.dii_id
-  WHERE
-    o.dii_id IS NULL
-), ranked AS (
+), claims AS (
   SELECT
     id_type,
     id,
-    dii_id,
-    matched_via,
-    CAST(ROW_NUMBER() OVER (PARTITION BY id_type, id ORDER BY preference NULLS LAST, dii_id NULLS LAST) AS BIGINT) AS choice
-  FROM eligible
+    MIN(CASE WHEN preference = 1 THEN dii_id END) AS current_dii_id,
+    MIN(CASE WHEN preference = 2 THEN dii_id END) AS previous_dii_id,
+    MIN(CASE WHEN preference = 3 THEN dii_id END) AS history_dii_id
+  FROM seen_candidates
+  WHERE
+    NOT dii_id IN (
+      SELECT
+        dii_id
+      FROM opted_out
+      WHERE
+        NOT dii_id IS NULL
+    )
+  GROUP BY
+    id_type,
+    id
 )
 SELECT
   id_type,
   id,
-  dii_id,
-  matched_via
-FROM ranked
-WHERE
-  choice = 1
+  COALESCE(current_dii_id, previous_dii_id, history_dii_id) AS dii_id,
+  CASE
+    WHEN NOT current_dii_id IS NULL
+    THEN id_type || '_current'
+    WHEN NOT previous_dii_id IS NULL
+    THEN id_type || '_previous'
+    ELSE id_type || '_history'
+  END AS matched_via
+FROM claims

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from identity_pipeline.identity_graph.identifiers import EVENT_COLUMNS
 from identity_pipeline.identity_graph.rules import ID_TYPES, StitchingRules
 from identity_pipeline.identity_graph.stitch import stitch_events
 from identity_pipeline.service.identifiers import BlockedValues, Identifier, event_identifiers
@@ -44,16 +45,7 @@ def random_events(seed: int, count: int) -> list[dict]:
 
 
 def load(con: duckdb.DuckDBPyConnection, events: list[dict]) -> None:
-    columns = (
-        "event_id",
-        "created_at",
-        "anonymous_id",
-        "email",
-        "phone",
-        "fbclid",
-        "gclid",
-        "gaclid",
-    )
+    columns = EVENT_COLUMNS
     con.execute(
         "CREATE OR REPLACE TABLE batch (event_id VARCHAR, created_at TIMESTAMP, anonymous_id "
         "VARCHAR, email VARCHAR, phone VARCHAR, fbclid VARCHAR, gclid VARCHAR, gaclid VARCHAR)"

@@ -256,7 +256,7 @@ def main() -> int:
                 f"(synthetic snapshot), built in {seconds:.1f} s"
             )
         process, url, startup = start_server(root)
-        print(f"server: started in {startup:.1f} s ({os.cpu_count()} cores, shared machine)")
+        print(f"server: started in {startup:.1f} s ({os.cpu_count()} cores)")
         common = ["--persons", str(args.persons), "--clients", str(args.clients)]
         cpu_before, load_before = cpu_seconds(process.pid), os.getloadavg()[0]
         mixed = run_client(

@@ -81,7 +81,7 @@ def resolve_person_id(con: duckdb.DuckDBPyConnection, person_id: str) -> str | N
     seen: set[str] = set()
     current = person_id
     for _ in range(MAX_RESOLVE_HOPS):
-        if count(con, "SELECT count(*) FROM persons WHERE person_id = $p", {"p": current}):
+        if count(con, "SELECT count(*) FROM identity_persons WHERE person_id = $p", {"p": current}):
             return current
         if current in seen:
             return None
@@ -90,7 +90,7 @@ def resolve_person_id(con: duckdb.DuckDBPyConnection, person_id: str) -> str | N
             """
             SELECT m.new_person_id
             FROM person_merges AS m
-            LEFT JOIN persons AS p ON p.person_id = m.new_person_id
+            LEFT JOIN identity_persons AS p ON p.person_id = m.new_person_id
             WHERE m.old_person_id = $p
               AND m.recorded_at = (SELECT max(recorded_at) FROM person_merges
                                    WHERE old_person_id = $p)

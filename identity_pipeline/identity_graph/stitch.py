@@ -109,7 +109,7 @@ def stitch_events(
         new_hubs=count(con, "SELECT count(*) FROM ig_new_hubs"),
         restitched_identifiers=restitched,
         component_rounds=rounds,
-        persons=count(con, "SELECT count(*) FROM persons"),
+        persons=count(con, "SELECT count(*) FROM identity_persons"),
         changes_by_reason={str(k): int(v) for k, v in changes.items()},
         seconds=time.perf_counter() - started,
     )

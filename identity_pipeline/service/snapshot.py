@@ -270,13 +270,13 @@ def publish_from_warehouse(
         SELECT p.person_id, p.anchor_type, p.anchor_value, p.first_seen_at,
             coalesce(a.last_seen_at, p.first_seen_at) AS last_seen_at,
             coalesce(a.visits, 0) AS visits
-        FROM persons AS p LEFT JOIN {activity} AS a USING (person_id)
+        FROM identity_persons AS p LEFT JOIN {activity} AS a USING (person_id)
         """
         if activity
         else """
         SELECT person_id, anchor_type, anchor_value, first_seen_at,
             first_seen_at AS last_seen_at, 0 AS visits
-        FROM persons
+        FROM identity_persons
         """
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW svc_src_persons AS {source}")

@@ -28,7 +28,7 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], ...]:
         con.execute(f"SELECT * EXCLUDE ({ts}) FROM {table} ORDER BY ALL").fetchall()
         for table, ts in (
             ("identity_graph", "updated_at"),
-            ("persons", "updated_at"),
+            ("identity_persons", "updated_at"),
             ("identity_identifiers", "id_key"),
             ("identity_links", "key_a, key_b"),
             ("identity_hubs", "first_detected_at, detected_at"),
@@ -67,7 +67,7 @@ def test_incremental_batches_equal_a_rebuild_and_a_rebuild_changes_no_uuid(tmp_p
     assert _state(incremental) == _state(scratch)
 
     # every person's UUID is the uuid5 of its anchor
-    persons = scratch.execute("SELECT person_id, anchor_type, anchor_value FROM persons")
+    persons = scratch.execute("SELECT person_id, anchor_type, anchor_value FROM identity_persons")
     for person_id, anchor_type, anchor_value in persons.fetchall():
         assert person_id == person_id_for(anchor_type, anchor_value)
 
@@ -98,8 +98,8 @@ def test_sql_uuids_match_pythons_uuid5_on_any_text(anonymous_ids: list[str]):
     from identity_pipeline.identity_graph.rules import StitchingRules
 
     stitch_events(con, "ev", rules=StitchingRules(blocked_patterns=()))
-    for value, person_id in con.execute("SELECT anchor_value, person_id FROM persons").fetchall():
+    for value, person_id in con.execute("SELECT anchor_value, person_id FROM identity_persons").fetchall():
         assert person_id == person_id_for("anonymous_id", value)
-    assert con.execute("SELECT count(*) FROM persons").fetchone() == (
+    assert con.execute("SELECT count(*) FROM identity_persons").fetchone() == (
         len({a.strip() for a in anonymous_ids}),
     )

@@ -49,7 +49,7 @@ def test_a_login_joins_two_devices(con: duckdb.DuckDBPyConnection):
     }
     person = con.execute(
         "SELECT anchor_type, anchor_value, identifiers, emails, anonymous_ids, first_seen_at "
-        "FROM persons WHERE person_id = $p",
+        "FROM identity_persons WHERE person_id = $p",
         {"p": ann},
     ).fetchall()
     assert person == [("anonymous_id", "phone-app", 3, 1, 2, at(0))]
@@ -281,7 +281,7 @@ def test_events_seen_again_rewrite_nothing(con: duckdb.DuckDBPyConnection):
         {"event_id": "e2", "created_at": 5, "anonymous_id": "B", "email": "a@x.com"},
     ]
     stitch(con, rows, now=datetime(2026, 11, 1))
-    tables = ("identity_identifiers", "identity_links", "identity_graph", "persons")
+    tables = ("identity_identifiers", "identity_links", "identity_graph", "identity_persons")
     before = [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
     report = stitch_events(con, "batch", now=datetime(2026, 11, 2))
     assert report.restitched_identifiers == 3

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS identity_graph (
 
 -- One row per live person; the anchor is the earliest-seen identifier (ties: type priority,
 -- then value) and person_id = uuid5(namespace, anchor_type || ':' || anchor_value).
-CREATE TABLE IF NOT EXISTS persons (
+CREATE TABLE IF NOT EXISTS identity_persons (
     person_id     VARCHAR NOT NULL,
     anchor_key    BIGINT NOT NULL,
     anchor_type   VARCHAR NOT NULL,
@@ -73,4 +73,40 @@ CREATE TABLE IF NOT EXISTS person_merges (
     caused_by_event_id VARCHAR,
     caused_at          TIMESTAMP,        -- created_at of that event
     recorded_at        TIMESTAMP NOT NULL
+);
+
+-- The `persons` asset: one row per live person, with activity from identity_events.
+-- A visit is a session: a person's events with no gap over 30 minutes between them.
+CREATE TABLE IF NOT EXISTS persons (
+    person_id         VARCHAR NOT NULL,
+    anchor_type       VARCHAR NOT NULL,
+    anchor_value      VARCHAR NOT NULL,    -- hashes for email/phone, as in identity_graph
+    first_seen_at     TIMESTAMP NOT NULL,
+    last_seen_at      TIMESTAMP NOT NULL,
+    events            BIGINT NOT NULL,
+    visits            BIGINT NOT NULL,
+    identifiers       BIGINT NOT NULL,
+    customer_id_count BIGINT NOT NULL,
+    emails            BIGINT NOT NULL,
+    phones            BIGINT NOT NULL,
+    anonymous_ids     BIGINT NOT NULL,
+    gclids            BIGINT NOT NULL,
+    fbclids           BIGINT NOT NULL,
+    dii_ids           BIGINT[] NOT NULL,   -- contacts `dii` rows of this person's emails and phones
+    customer_ids      VARCHAR[] NOT NULL,  -- CRM customer IDs linked through customer_dii
+    updated_at        TIMESTAMP NOT NULL
+);
+
+-- Each person's events (newest first when read ORDER BY created_at DESC, event_id DESC).
+CREATE TABLE IF NOT EXISTS person_journal (
+    person_id   VARCHAR NOT NULL,
+    event_id    VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    day         DATE NOT NULL,
+    visit       BIGINT NOT NULL,           -- 1-based visit (session) number within the person
+    platform    VARCHAR,
+    action      VARCHAR,
+    properties  JSON,
+    value       DOUBLE,
+    currency    VARCHAR
 );

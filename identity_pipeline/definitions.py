@@ -10,6 +10,7 @@ from dagster import Definitions, in_process_executor
 
 from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
+from identity_pipeline.customers import definitions as customers
 from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
@@ -28,4 +29,5 @@ defs = Definitions.merge(
     id5.defs,
     attribution.defs,
     operations.defs,
+    customers.defs,
 )

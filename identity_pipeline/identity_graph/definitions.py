@@ -6,6 +6,7 @@ from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asse
 from identity_pipeline import settings
 from identity_pipeline.automation import schedule_status
 from identity_pipeline.identity_graph.assets import GROUP, identity_graph, person_journal, persons
+from identity_pipeline.landing.readers import EVENT_SUFFIXES
 from identity_pipeline.landing.sensors import landing_folder_sensor
 
 identity_graph_refresh_job = define_asset_job(
@@ -19,7 +20,9 @@ event_files_sensor = landing_folder_sensor(
     "event",
     "events",
     identity_graph_refresh_job.name,
-    "New or changed (settled) files in landing events/ → one identity_graph_refresh run.",
+    "New or changed files in landing events/ (.jsonl, .jsonl.gz, .parquet; left alone until "
+    "unmodified for the landing watch's settle time) → one identity_graph_refresh run.",
+    suffixes=EVENT_SUFFIXES,
 )
 
 daily_identity_graph_schedule = ScheduleDefinition(

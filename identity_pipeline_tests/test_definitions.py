@@ -26,12 +26,13 @@ EXPECTED_GRAPH = {
     "conversions": set(),
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
-    # persons and person_journal come from the identity graph's assets (not yet on main).
-    "persons": set(),
-    "person_journal": set(),
     "customer_metrics": {"person_journal", "persons"},
     "customer_value": {"customer_metrics"},
     "customer_segments": {"customer_value"},
+    "identity_events": set(),
+    "identity_graph": {"identity_events", "dii", "customer_dii"},
+    "persons": {"identity_events", "identity_graph"},
+    "person_journal": {"identity_events", "identity_graph"},
 }
 
 

@@ -39,8 +39,11 @@ def read_rates(folder: Path) -> list[Rate]:
     """Every rate in folder/*.csv (sorted by name); CurrencyRatesError on anything unusable."""
     rates: list[Rate] = []
     seen: dict[tuple[str, str], Rate] = {}
-    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+    paths = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    for path in paths:
         name = path.name
+        if name.startswith("."):
+            continue  # a file still being written
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = [c.strip().lower() for c in reader.fieldnames or []]

@@ -4,6 +4,7 @@ the comments, never by running the SQL again."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from identity_pipeline.customers.config import (
     MetricsSettings,
     SegmentThresholds,
 )
+from identity_pipeline.customers.rates import read_rates
 from identity_pipeline.customers.scoring import (
     MetricsReport,
     SegmentsReport,
@@ -19,6 +21,7 @@ from identity_pipeline.customers.scoring import (
     score_segments,
     score_value,
 )
+from identity_pipeline.dev.currency_rates import SAMPLE_RATES, write_sample_rates
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.customers.conftest import Journal
 
@@ -283,3 +286,10 @@ def test_a_bad_rate_file_fails_naming_file_line_and_field_and_changes_nothing(
     assert "currency_rates/bad.csv" in str(failure.value)
     assert journal.query("SELECT * FROM customer_metrics ORDER BY person_id") == before
     assert journal.query("SELECT count(*) FROM currency_rates") == [(2,)]
+
+
+def test_the_demos_sample_rates_file_reads_back(tmp_path: Path):
+    write_sample_rates(tmp_path)
+    (tmp_path / "currency_rates" / ".half.csv").write_text("from_currency\n", encoding="utf-8")
+    rates = read_rates(tmp_path / "currency_rates")
+    assert [(r.from_currency, r.to_currency, r.rate) for r in rates] == list(SAMPLE_RATES)

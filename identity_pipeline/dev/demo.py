@@ -29,7 +29,10 @@ def _jobs() -> list[tuple[str, str]]:
         ("ingest_contacts", "raw_contacts -> dii"),
         ("uid2_refresh", "optouts -> uid2_due_for_refresh -> uid2_mapping"),
         ("id5_refresh", "id5_due_for_refresh -> id5_mapping, id5_uid_history"),
-        ("identity_graph_refresh", "identity_events -> identity_graph -> persons, journal"),
+        (
+            "identity_graph_refresh",
+            "identity_events -> identity_graph -> persons, journal -> customer scores",
+        ),
     ]
 
 
@@ -41,6 +44,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
+    from identity_pipeline.dev.currency_rates import write_sample_rates
     from identity_pipeline.dev.events import generate_events
     from identity_pipeline.dev.generate_activity import generate_activity
     from identity_pipeline.dev.generate_contacts import generate_contacts
@@ -71,6 +75,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             if name == "generate":
                 generate_contacts(rows, landing, seed=seed)
                 generate_events(events, landing, seed=seed)
+                write_sample_rates(landing)  # the generator's EUR and GBP in USD
                 generate_activity(
                     landing,
                     contacts_rows=rows,
@@ -153,6 +158,12 @@ def _print_summary(console: Any) -> None:
                 one("SELECT count(*) FROM persons WHERE len(customer_ids) > 0"),
             ),
             ("hubs (identifiers that link nobody)", one("SELECT count(*) FROM identity_hubs")),
+            *(
+                (f"persons in segment {segment}", count)
+                for segment, count in con.execute(
+                    "SELECT segment, count(*) FROM customer_segments GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ),
             ("conversions", one("SELECT count(*) FROM conversions")),
             (
                 "attributed conversions",

@@ -111,6 +111,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 def _print_summary(console: Any) -> None:
     from rich.table import Table
 
+    from identity_pipeline.customers.scoring import SEGMENTS
     from identity_pipeline.warehouse import connect
 
     database = settings.database_path()
@@ -121,6 +122,9 @@ def _print_summary(console: Any) -> None:
 
         identities = dict(con.execute("SELECT dii_type, count(*) FROM dii GROUP BY 1").fetchall())
         uid2 = dict(con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall())
+        segments = dict(
+            con.execute("SELECT segment, count(*) FROM customer_segments GROUP BY 1").fetchall()
+        )
         rejects = con.execute(
             "SELECT reason, count(*) FROM dii_rejects GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
@@ -158,12 +162,7 @@ def _print_summary(console: Any) -> None:
                 one("SELECT count(*) FROM persons WHERE len(customer_ids) > 0"),
             ),
             ("hubs (identifiers that link nobody)", one("SELECT count(*) FROM identity_hubs")),
-            *(
-                (f"persons in segment {segment}", count)
-                for segment, count in con.execute(
-                    "SELECT segment, count(*) FROM customer_segments GROUP BY 1 ORDER BY 1"
-                ).fetchall()
-            ),
+            *((f"persons in segment {name}", segments.get(name, 0)) for name in SEGMENTS),
             ("conversions", one("SELECT count(*) FROM conversions")),
             (
                 "attributed conversions",

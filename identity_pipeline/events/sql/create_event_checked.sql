@@ -4,7 +4,7 @@
 -- least one of anonymous_id and email. created_at is ISO 8601 (a 'Z' or an offset, else UTC).
 CREATE OR REPLACE TEMP TABLE ev_checked AS
 WITH typed AS (
-    SELECT line_number, line, t, properties,
+    SELECT line_number, t, properties,
         trim(v[1]) AS event_id,
         v[2] AS created_text,
         CAST(timezone('UTC', TRY_CAST(v[2] AS TIMESTAMPTZ)) AS TIMESTAMP) AS created_at,

@@ -74,7 +74,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             progress.update(task, description=f"{name}: {what}")
             if name == "generate":
                 generate_contacts(rows, landing, seed=seed)
-                generate_events(events, landing, seed=seed)
+                generate_events(events, landing, seed=seed, contacts_rows=rows, contacts_seed=seed)
                 write_sample_rates(landing)  # the generator's EUR and GBP in USD
                 generate_activity(
                     landing,

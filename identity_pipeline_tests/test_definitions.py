@@ -27,6 +27,7 @@ EXPECTED_GRAPH = {
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
     "forget_requests": set(),
+    "identity_events": set(),
 }
 
 

@@ -1,7 +1,6 @@
 """The forget_requests asset: request files landed in forget/ are processed, audited and
 deny-listed; the table it materializes is the audit (one row per request, no values)."""
 
-
 import time
 
 from dagster import AssetExecutionContext, MaterializeResult, asset

@@ -16,8 +16,12 @@ from datetime import datetime
 
 import duckdb
 
+from identity_pipeline.events.denylist import (
+    FORGETTABLE_TYPES,
+    IDENTIFIER_HASH_SQL,
+    PLAIN_ID_TYPES,
+)
 from identity_pipeline.normalize.values import normalize_table
-from identity_pipeline.privacy.hashing import install_identifier_hash
 from identity_pipeline.warehouse import fingerprint_salt, run_script
 
 SQL_PACKAGE = "identity_pipeline.privacy"
@@ -141,8 +145,16 @@ def forget(
             {"t": target},
         )
     run_script(con, SQL_PACKAGE, "merge_into_forget_stale.sql")
-    install_identifier_hash(con, "fg_identifier_hash")
-    run_script(con, SQL_PACKAGE, "insert_forgotten_identifiers.sql", {"now": now})
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO fg_identifier_hash(v) AS "
+        + IDENTIFIER_HASH_SQL.format(value="v")
+    )
+    run_script(
+        con,
+        SQL_PACKAGE,
+        "insert_forgotten_identifiers.sql",
+        {"now": now, "types": list(FORGETTABLE_TYPES), "plain_types": list(PLAIN_ID_TYPES)},
+    )
     forgotten = dict.fromkeys(sources, 0)
     for request_no, added in con.execute(
         "SELECT request_no, count(*) FROM fg_forgotten GROUP BY ALL"

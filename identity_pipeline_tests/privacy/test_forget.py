@@ -13,6 +13,7 @@ import pytest
 from uid2_client import normalize_and_hash_email, normalize_and_hash_phone
 
 from identity_pipeline.cli import main
+from identity_pipeline.privacy.forget import FORGET_TABLES
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.privacy.conftest import (
     ANN_EMAIL,
@@ -122,12 +123,11 @@ def test_forget_by_email_removes_every_trace_and_deny_lists_the_person(
     (fingerprint,) = record["fingerprints"]
     assert fingerprint != hashlib.sha256(f"email:{email_hash}".encode()).hexdigest()
     deleted = json.loads(record["rows_deleted"])
-    assert deleted == {
+    assert set(FORGET_TABLES) < set(deleted)  # every table read is listed, 0 or not
+    assert {table: rows for table, rows in deleted.items() if rows} == {
         "customer_metrics": 1,
-        "event_rejects": 0,
         "identity_events": 5,
         "identity_graph": 5,
-        "identity_hubs": 0,
         "identity_identifiers": 5,
         "identity_links": len(before["identity_links"]) - 2,
         "identity_persons": 1,

@@ -1,15 +1,17 @@
--- Put every identifier forget reached on the deny-list (hashed as the events' ingest compares
--- them: email/phone as identity_graph stores them, the UID2 hash; other types through
--- fg_identifier_hash, the events' own hash), once per (id_type, id_hash): a later request
--- naming the same identifier adds nothing. Leaves fg_forgotten: what this batch added.
+-- Put every identifier forget reached on the deny-list, hashed as the events' ingest compares
+-- them (events.denylist): email/phone as identity_graph stores them, the UID2 hash; the
+-- $plain_types (anonymous and click IDs) through fg_identifier_hash, the events' own hash.
+-- Only the $types the ingest honours (a CRM customer_id never arrives in an event). Once per
+-- (id_type, id_hash): a later request naming the same identifier adds nothing.
+-- Leaves fg_forgotten: what this batch added.
 CREATE OR REPLACE TEMP TABLE fg_forgotten AS
 SELECT min(request_no) AS request_no, id_type, id_hash
 FROM (
     SELECT request_no, id_type,
-        CASE WHEN id_type IN ('email', 'phone') THEN id_value ELSE fg_identifier_hash(id_value) END
-            AS id_hash
+        CASE WHEN list_contains($plain_types, id_type) THEN fg_identifier_hash(id_value)
+            ELSE id_value END AS id_hash
     FROM fg_identifier
-    WHERE id_type IN ('email', 'phone', 'anonymous_id', 'fbclid', 'gclid')
+    WHERE list_contains($types, id_type)
 ) AS f
 WHERE NOT EXISTS (
     SELECT 1 FROM forgotten_identifiers AS d WHERE d.id_type = f.id_type AND d.id_hash = f.id_hash

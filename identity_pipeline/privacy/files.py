@@ -62,7 +62,7 @@ def process_request_files(
         rel = file.rel
         try:
             loaded = load_file(con, file.path, "fg_file", "fg_file_rejects")
-            present = [c for c in REQUEST_FIELDS if c in loaded.columns]
+            present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
             if not present:
                 raise InputFileError(
                     file.path,

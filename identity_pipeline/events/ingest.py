@@ -35,7 +35,6 @@ _SCRATCH = (
     "ev_csv_raw",
     "ev_csv_errors",
     "ev_csv_scans",
-    "ev_objects",
     "ev_fields",
     "ev_line_rejects",
     "ev_checked",
@@ -43,6 +42,7 @@ _SCRATCH = (
     "ev_dii",
     "ev_hashed",
     "ev_forgotten",
+    "ev_known",
     "ev_batch",
     "ev_rejects",
 )

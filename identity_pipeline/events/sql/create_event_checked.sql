@@ -20,7 +20,7 @@ WITH typed AS (
              WHEN t[13] = 'VARCHAR' THEN TRY_CAST(trim(v[11]) AS DOUBLE) END AS value,
         CASE WHEN regexp_full_match(upper(trim(v[12])), '[A-Z]{3}') THEN upper(trim(v[12]))
              END AS currency
-    FROM ev_fields
+    FROM ev_fields WHERE root = 'OBJECT'
 )
 SELECT *,
     CASE

@@ -12,12 +12,10 @@ SELECT event_id, created_at, day, platform, anonymous_id, email, phone, fbclid,
     coalesce(nullif(trim(gclid), ''), gaclid) AS gclid, line AS payload,
     $source_file AS source_file, line_number, CAST($ingest_seq AS BIGINT) AS ingest_seq,
     CAST($loaded_at AS TIMESTAMP) AS loaded_at
-FROM ev_batch WHERE fate = 'stored'
-ORDER BY line_number;
+FROM ev_batch WHERE fate = 'stored';
 
 INSERT INTO identity_events BY NAME
 SELECT event_id, created_at, day, platform, action, properties, value, currency,
     anonymous_key AS anonymous_id, email_hash, phone_hash, fbclid_key AS fbclid,
     gclid_key AS gclid, $source_file AS source_file, CAST($ingest_seq AS BIGINT) AS ingest_seq
-FROM ev_batch WHERE fate = 'stored'
-ORDER BY line_number;
+FROM ev_batch WHERE fate = 'stored';

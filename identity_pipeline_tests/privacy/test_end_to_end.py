@@ -1,0 +1,100 @@
+"""Forget end to end on the real path: event files landed -> identity_graph_refresh (ingest,
+stitch, persons, journal) -> forget -> the same files landed again and refreshed (even from
+scratch) -> the person stays gone, everyone else is as before."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, ExecuteInProcessResult
+from uid2_client import normalize_and_hash_email
+
+from identity_pipeline.cli import main
+from identity_pipeline.definitions import defs
+from identity_pipeline_tests.privacy.conftest import (
+    ANN_EMAIL,
+    BOB_EVENTS,
+    FIRST_BATCH,
+    SECOND_BATCH,
+    body,
+)
+from identity_pipeline_tests.uid2.conftest import metadata
+
+ANN_DEVICES = ("ann-laptop", "ann-phone")
+
+
+def _land(folder: Path, name: str, events: list[dict[str, Any]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("".join(json.dumps(body(e)) + "\n" for e in events))
+
+
+def _refresh(instance: DagsterInstance, full: bool = False) -> ExecuteInProcessResult:
+    config = {"full_rebuild": full}
+    result = defs.resolve_job_def("identity_graph_refresh").execute_in_process(
+        instance=instance,
+        run_config={"ops": {"identity_graph": {"config": config}}} if full else None,
+    )
+    assert result.success
+    return result
+
+
+def _query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _graph(database: Path) -> dict[tuple[str, str], str]:
+    rows = _query(database, "SELECT id_type, id_value, person_id FROM identity_graph")
+    return {(t, v): p for t, v, p in rows}
+
+
+def test_forgotten_person_does_not_come_back_when_old_files_are_ingested_again(
+    workspace: Path, instance: DagsterInstance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = workspace / "identity.duckdb"
+    events = workspace / "landing" / "events"
+    _land(events, "day1.jsonl", FIRST_BATCH)
+    _land(events, "day2.jsonl", SECOND_BATCH)
+    _refresh(instance)
+    graph = _graph(database)
+    ann = graph[("anonymous_id", "ann-laptop")]
+    assert graph[("email", normalize_and_hash_email(ANN_EMAIL))] == ann
+    bob = graph[("anonymous_id", "bob-1")]
+    bob_journal = _query(database, f"SELECT * FROM person_journal WHERE person_id = '{bob}'")
+    bob_person = _query(database, f"SELECT * FROM persons WHERE person_id = '{bob}'")
+    assert bob_journal and bob_person
+    assert _query(database, f"SELECT count(*) FROM person_journal WHERE person_id = '{ann}'") != [
+        (0,)
+    ]
+
+    assert main(["forget", "--email", ANN_EMAIL]) == 0
+    assert "persons found: 1" in capsys.readouterr().out
+
+    # The same files landed again under new names, and a new event from Ann's phone.
+    shutil.copytree(events, workspace / "replay")
+    shutil.move(workspace / "replay", events / "replay")
+    _land(events, "day3.jsonl", [{"event_id": "a9", "minutes": 3000, "anonymous_id": "ann-phone"}])
+    result = _refresh(instance)
+    ingested = metadata(result, "identity_events")
+    assert ingested["files_loaded"] == 3
+    assert ingested["forgotten_dropped"] == 6  # a1-a5 again, and the new a9
+    assert ingested["duplicates"] == 3 and ingested["rows_loaded"] == 0  # Bob's, kept once
+    for rebuild in (False, True):
+        if rebuild:
+            _refresh(instance, full=True)
+        assert {r[0] for r in _query(database, "SELECT event_id FROM raw_events")} == BOB_EVENTS
+        graph = _graph(database)
+        assert set(graph.values()) == {bob}
+        assert not {k for k in graph if k[1] in ANN_DEVICES}
+        assert _query(database, "SELECT person_id FROM persons") == [(bob,)]
+        journal = _query(database, "SELECT * FROM person_journal")
+        assert sorted(journal, key=repr) == sorted(bob_journal, key=repr)
+        assert _query(
+            database,
+            f"SELECT count(*) FROM person_merges WHERE '{ann}' IN (old_person_id, new_person_id)",
+        ) == [(0,)]

@@ -134,4 +134,11 @@ def describe(outcome: ForgetOutcome) -> str:
         f"  rows deleted: {sum(outcome.rows_deleted.values())}",
     ]
     lines += [f"    {t:<{width}}  {n}" for t, n in sorted(outcome.rows_deleted.items())]
+    kept = outcome.crm_rows_kept
+    if any(kept.values()):
+        lines.append(
+            f"  CRM rows kept (dii {kept['dii']}, customer_dii {kept['customer_dii']}): the "
+            "person is still in the contact files; remove them at the source, or suppress them "
+            'through landing optouts/ (README "Forgetting a person")'
+        )
     return "\n".join(lines)

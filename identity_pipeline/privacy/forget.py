@@ -88,6 +88,9 @@ class ForgetOutcome:
     persons_found: int
     identifiers_forgotten: int
     rows_deleted: dict[str, int] = field(default_factory=dict)
+    crm_rows_kept: dict[str, int] = field(default_factory=dict)
+    """CRM rows (dii, customer_dii) that still carry the person's emails and phones: forget
+    does not touch the CRM side (README "Forgetting a person")."""
 
 
 def person_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -160,7 +163,18 @@ def forget(
         "SELECT request_no, count(*) FROM fg_forgotten GROUP BY ALL"
     ).fetchall():
         forgotten[int(request_no)] = int(added)
-    outcomes = _audit(con, sources, per_request, persons, forgotten, now)
+    crm = {n: {"dii": 0, "customer_dii": 0} for n in sources}
+    for request_no, dii_rows, links in con.execute(
+        """
+        SELECT i.request_no, count(DISTINCT d.dii_id), count(c.dii_id)
+        FROM fg_identifier AS i
+        JOIN dii AS d ON d.dii_type = i.id_type AND d.uid2_hash = i.id_value
+        LEFT JOIN customer_dii AS c ON c.dii_id = d.dii_id
+        GROUP BY ALL
+        """
+    ).fetchall():
+        crm[int(request_no)] = {"dii": int(dii_rows), "customer_dii": int(links)}
+    outcomes = _audit(con, sources, per_request, persons, forgotten, crm, now)
     for table in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return outcomes
@@ -204,6 +218,7 @@ def _audit(
     per_request: dict[int, dict[str, int]],
     persons: dict[int, int],
     forgotten: dict[int, int],
+    crm: dict[int, dict[str, int]],
     now: datetime,
 ) -> list[ForgetOutcome]:
     salt = fingerprint_salt(con)
@@ -229,10 +244,11 @@ def _audit(
             persons_found=persons[request_no],
             identifiers_forgotten=forgotten[request_no],
             rows_deleted=per_request[request_no],
+            crm_rows_kept=crm[request_no],
         )
         con.execute(
             "INSERT INTO forget_requests VALUES ($request_id, $now, $source, $source_file, "
-            "$row_number, $id_types, $fingerprints, $persons, $forgotten, $rows_deleted)",
+            "$row_number, $id_types, $fingerprints, $persons, $forgotten, $rows_deleted, $crm)",
             {
                 "request_id": outcome.request_id,
                 "now": now,
@@ -244,6 +260,7 @@ def _audit(
                 "persons": outcome.persons_found,
                 "forgotten": outcome.identifiers_forgotten,
                 "rows_deleted": json.dumps(outcome.rows_deleted, sort_keys=True),
+                "crm": json.dumps(outcome.crm_rows_kept, sort_keys=True),
             },
         )
         outcomes.append(outcome)

@@ -16,8 +16,11 @@ from uid2_client import normalize_and_hash_email
 
 from identity_pipeline.cli import main
 from identity_pipeline.definitions import defs
+from identity_pipeline.warehouse import connect
+from identity_pipeline_tests.identity_graph.landed import add_customer
 from identity_pipeline_tests.privacy.conftest import (
     ANN_EMAIL,
+    BOB_EMAIL,
     BOB_EVENTS,
     FIRST_BATCH,
     SECOND_BATCH,
@@ -98,3 +101,28 @@ def test_forgotten_person_does_not_come_back_when_old_files_are_ingested_again(
             database,
             f"SELECT count(*) FROM person_merges WHERE '{ann}' IN (old_person_id, new_person_id)",
         ) == [(0,)]
+
+
+def test_a_crm_customer_is_forgotten_from_the_graph_and_the_crm_rows_are_reported(
+    workspace: Path, instance: DagsterInstance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = workspace / "identity.duckdb"
+    _land(workspace / "landing" / "events", "day1.jsonl", FIRST_BATCH + SECOND_BATCH)
+    with connect(database) as con:
+        add_customer(con, "C-ANN", emails=[ANN_EMAIL])
+        add_customer(con, "C-BOB", emails=[BOB_EMAIL])
+    _refresh(instance)
+    graph = _graph(database)
+    ann = graph[("anonymous_id", "ann-laptop")]
+    assert graph[("customer_id", "C-ANN")] == ann
+
+    assert main(["forget", "--anonymous-id", "ann-phone"]) == 0
+    printed = capsys.readouterr().out
+    assert "CRM rows kept (dii 1, customer_dii 1)" in printed
+    _refresh(instance)  # an incremental refresh does not stitch the kept CRM link again
+    graph = _graph(database)
+    assert ("customer_id", "C-ANN") not in graph
+    assert ("email", normalize_and_hash_email(ANN_EMAIL)) not in graph
+    assert graph[("customer_id", "C-BOB")] == graph[("anonymous_id", "bob-1")]
+    (kept,) = _query(database, "SELECT crm_rows_kept FROM forget_requests")[0]
+    assert json.loads(kept) == {"customer_dii": 1, "dii": 1}

@@ -12,7 +12,9 @@ CREATE TABLE IF NOT EXISTS forget_requests (
     fingerprints          VARCHAR[] NOT NULL,    -- salted SHA-256 of each requested identifier's hash
     persons_found         BIGINT NOT NULL,       -- live persons holding a requested identifier
     identifiers_forgotten BIGINT NOT NULL,       -- identifiers newly put on the deny-list
-    rows_deleted          JSON NOT NULL          -- {"table": rows} for every table forget reads
+    rows_deleted          JSON NOT NULL,         -- {"table": rows} for every table forget reads
+    crm_rows_kept         JSON NOT NULL          -- {"dii": n, "customer_dii": n} still carrying
+                                                 -- the person's emails/phones (CRM is not touched)
 );
 
 -- One row per landed request file: what we last read.

@@ -20,7 +20,11 @@ from identity_pipeline_tests.privacy.conftest import (
     ANN_PHONE,
     BOB_EVENTS,
     build_world,
+    insert_events,
+    stitch_new,
 )
+
+CALL_CENTRE = "+12125550111"
 
 TABLES = (
     "raw_events",
@@ -188,3 +192,35 @@ def test_bad_values_are_named_without_echo_and_nothing_is_forgotten(
     assert "ann" not in err.lower() and "NULL" not in err
     assert snapshot(database) == before
     assert main(["forget", "--database", str(database)]) == 2
+
+
+def test_a_hub_names_nobody_its_events_go_and_the_persons_it_touched_stay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "identity.duckdb"
+    ids = build_world(database)
+    family = [
+        {"event_id": f"f{n}", "minutes": 200 + n, "email": f"caller{n}@home.test",
+         "phone": CALL_CENTRE}
+        for n in range(7)  # one phone with 7 emails: over the email limit of 5, a hub
+    ]  # fmt: skip
+    with connect(database) as con:
+        insert_events(con, family, 3)
+        stitch_new(con, 3)
+        family_hash = normalize_and_hash_phone(CALL_CENTRE)
+        assert con.execute(
+            "SELECT reason FROM identity_hubs WHERE id_value = ?", [family_hash]
+        ).fetchall() == [("fan_out",)]
+    before = snapshot(database)
+    printed = forget(capsys, "--phone", CALL_CENTRE, "--database", str(database))
+    assert "persons found: 0" in printed and "deny-list: 1" in printed
+    after = snapshot(database)
+    assert {r[0] for r in after["raw_events"]} == {r[0] for r in before["raw_events"]} - {
+        e["event_id"] for e in family
+    }
+    assert not rows_naming(after["identity_hubs"], {family_hash})
+    assert not rows_naming(after["identity_identifiers"], {family_hash})
+    # The callers' persons stay (their only events are gone; the next rebuild settles them).
+    assert after["identity_graph"] == before["identity_graph"]
+    assert after["identity_persons"] == before["identity_persons"]
+    assert ids["bob"] in {r[0] for r in after["identity_persons"]}

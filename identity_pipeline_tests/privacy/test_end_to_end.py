@@ -16,6 +16,8 @@ from uid2_client import normalize_and_hash_email
 
 from identity_pipeline.cli import main
 from identity_pipeline.definitions import defs
+from identity_pipeline.dev.events import generate_events
+from identity_pipeline.dev.generate_contacts import generate_contacts
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.identity_graph.landed import add_customer
 from identity_pipeline_tests.privacy.conftest import (
@@ -126,3 +128,65 @@ def test_a_crm_customer_is_forgotten_from_the_graph_and_the_crm_rows_are_reporte
     assert graph[("customer_id", "C-BOB")] == graph[("anonymous_id", "bob-1")]
     (kept,) = _query(database, "SELECT crm_rows_kept FROM forget_requests")[0]
     assert json.loads(kept) == {"customer_dii": 1, "dii": 1}
+
+
+def test_generated_person_forgotten_through_a_request_file_stays_gone(
+    workspace: Path, instance: DagsterInstance
+) -> None:
+    """generate -> ingest_contacts, identity_graph_refresh -> a request file through
+    forget_requests_job -> the generated event files landed again -> refresh: gone."""
+    database = workspace / "identity.duckdb"
+    landing = workspace / "landing"
+    generate_contacts(1_500, landing, seed=5)
+    assert defs.resolve_job_def("ingest_contacts").execute_in_process(instance=instance).success
+    generate_events(4_000, landing, seed=5, events_per_file=2_000)
+    _refresh(instance)
+    person, email, devices = _query(
+        database,
+        """
+        SELECT g.person_id, min(r.email), p.anonymous_ids
+        FROM raw_events AS r
+        JOIN identity_events AS e USING (event_id)
+        JOIN identity_graph AS g ON g.id_type = 'email' AND g.id_value = e.email_hash
+        JOIN identity_persons AS p USING (person_id)
+        WHERE p.anonymous_ids > 1 AND p.emails > 0
+        GROUP BY ALL ORDER BY g.person_id LIMIT 1
+        """,
+    )[0]
+    assert devices > 1
+    others = _query(
+        database, f"SELECT * FROM identity_graph WHERE person_id <> '{person}' ORDER BY ALL"
+    )
+    journal_others = _query(
+        database, f"SELECT * FROM person_journal WHERE person_id <> '{person}' ORDER BY ALL"
+    )
+    identifiers = _query(
+        database, f"SELECT id_type, id_value FROM identity_graph WHERE person_id = '{person}'"
+    )
+    (landing / "forget").mkdir()
+    (landing / "forget" / "request.csv").write_text(f"email\n{email}\n")
+    forgot = defs.resolve_job_def("forget_requests_job").execute_in_process(instance=instance)
+    assert forgot.success
+    meta = metadata(forgot, "forget_requests")
+    assert meta["persons_found"] == 1 and meta["identifiers_forgotten"] >= len(
+        [i for i in identifiers if i[0] != "customer_id"]
+    )
+    assert email not in repr(meta)
+    (deleted,) = _query(database, "SELECT rows_deleted FROM forget_requests")[0]
+    raw_deleted = json.loads(deleted)["raw_events"]
+    assert raw_deleted > 1
+
+    replay = workspace / "replay"
+    shutil.copytree(landing / "events", replay)
+    shutil.move(replay, landing / "events" / "replay")
+    again = _refresh(instance)
+    assert metadata(again, "identity_events")["forgotten_dropped"] == raw_deleted
+    graph = _graph(database)
+    assert person not in graph.values()
+    assert not set(identifiers) & set(graph)
+    assert (
+        _query(database, f"SELECT * FROM identity_graph WHERE person_id <> '{person}' ORDER BY ALL")
+        == others
+    )
+    assert _query(database, "SELECT * FROM person_journal ORDER BY ALL") == journal_others
+    assert _query(database, f"SELECT count(*) FROM persons WHERE person_id = '{person}'") == [(0,)]

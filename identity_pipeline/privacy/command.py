@@ -93,8 +93,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print("error: nothing was forgotten", file=sys.stderr)
         return 2
+    path = Path(settings.database_path(args.database))
+    if not path.is_file():
+        print(
+            f"error: no warehouse file at {path} (set ${settings.ENV_DB} or --database); "
+            "nothing was forgotten",
+            file=sys.stderr,
+        )
+        return 2
     requested = [RequestedIdentifier(1, v.id_type, v.id_value) for v in staged if v.id_value]
-    return _forget(requested, Path(settings.database_path(args.database)), region, args)
+    return _forget(requested, path, region, args)
 
 
 def _forget(

@@ -192,6 +192,9 @@ def test_bad_values_are_named_without_echo_and_nothing_is_forgotten(
     assert "ann" not in err.lower() and "NULL" not in err
     assert snapshot(database) == before
     assert main(["forget", "--database", str(database)]) == 2
+    missing = tmp_path / "typo.duckdb"
+    assert main(["forget", "--email", ANN_EMAIL, "--database", str(missing)]) == 2
+    assert "no warehouse file at" in capsys.readouterr().err and not missing.exists()
 
 
 def test_a_hub_names_nobody_its_events_go_and_the_persons_it_touched_stay(

@@ -177,6 +177,7 @@ def forget(
     outcomes = _audit(con, sources, per_request, persons, forgotten, crm, now)
     for table in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP VIEW IF EXISTS fg_event_ids")
     return outcomes
 
 

@@ -32,38 +32,35 @@ FROM (
 ) AS s
 LEFT JOIN identity_identifiers AS i ON i.id_type = s.id_type AND i.id_value = s.id_value;
 
--- Every event carrying one of those identifiers or in those persons' journals. Raw events are
--- matched through identity_events, by their anonymous and click IDs directly, and, for raw
--- events not yet in identity_events, through fg_orphan_hashes (their emails and phones hashed
--- by normalize_table).
+-- Every event's identifiers in graph form (type, value as identity_graph stores it): from
+-- identity_events, from raw events' anonymous and click IDs directly, and, for raw events not
+-- yet in identity_events, from fg_orphan_hashes (their emails and phones hashed by
+-- normalize_table).
+CREATE OR REPLACE TEMP VIEW fg_event_ids AS
+SELECT event_id, created_at, 'email' AS id_type, email_hash AS id_value FROM identity_events
+UNION ALL
+SELECT event_id, created_at, 'phone', phone_hash FROM identity_events
+UNION ALL
+SELECT event_id, created_at, 'anonymous_id', trim(anonymous_id) FROM identity_events
+UNION ALL
+SELECT event_id, created_at, 'fbclid', trim(fbclid) FROM identity_events
+UNION ALL
+SELECT event_id, created_at, 'gclid', trim(gclid) FROM identity_events
+UNION ALL
+SELECT event_id, created_at, 'anonymous_id', trim(anonymous_id) FROM raw_events
+UNION ALL
+SELECT event_id, created_at, 'fbclid', trim(fbclid) FROM raw_events
+UNION ALL
+SELECT event_id, created_at, 'gclid', trim(gclid) FROM raw_events
+UNION ALL
+SELECT o.event_id, r.created_at, o.dii_type, o.uid2_hash
+FROM fg_orphan_hashes AS o JOIN raw_events AS r ON r.event_id = o.event_id;
+
+-- Every event carrying one of those identifiers or in those persons' journals.
 CREATE OR REPLACE TEMP TABLE fg_event AS
 SELECT DISTINCT request_no, event_id FROM (
-    SELECT i.request_no, e.event_id FROM identity_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'email' AND i.id_value = e.email_hash
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM identity_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'phone' AND i.id_value = e.phone_hash
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM identity_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'anonymous_id' AND i.id_value = trim(e.anonymous_id)
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM identity_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'fbclid' AND i.id_value = trim(e.fbclid)
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM identity_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'gclid' AND i.id_value = trim(e.gclid)
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM raw_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'anonymous_id' AND i.id_value = trim(e.anonymous_id)
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM raw_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'fbclid' AND i.id_value = trim(e.fbclid)
-    UNION ALL
-    SELECT i.request_no, e.event_id FROM raw_events AS e
-    JOIN fg_identifier AS i ON i.id_type = 'gclid' AND i.id_value = trim(e.gclid)
-    UNION ALL
-    SELECT i.request_no, o.event_id FROM fg_orphan_hashes AS o
-    JOIN fg_identifier AS i ON i.id_type = o.dii_type AND i.id_value = o.uid2_hash
+    SELECT i.request_no, e.event_id FROM fg_event_ids AS e
+    JOIN fg_identifier AS i ON i.id_type = e.id_type AND i.id_value = e.id_value
     UNION ALL
     SELECT p.request_no, j.event_id FROM person_journal AS j
     JOIN fg_person AS p ON p.person_id = j.person_id

@@ -18,31 +18,15 @@ GROUP BY l.key_a, l.key_b;
 
 -- Events not forgotten that carry a stale identifier or a stale link's end.
 CREATE OR REPLACE TEMP TABLE fg_kept_event AS
-WITH keys AS (
-    SELECT id_key, id_type, id_value FROM identity_identifiers
-    WHERE id_key IN (
+SELECT DISTINCT k.id_key, e.event_id, e.created_at
+FROM identity_identifiers AS k
+JOIN fg_event_ids AS e ON e.id_type = k.id_type AND e.id_value = k.id_value
+WHERE k.id_key IN (
         SELECT id_key FROM fg_stale_identifier
         UNION SELECT key_a FROM fg_stale_link
         UNION SELECT key_b FROM fg_stale_link
     )
-), carried AS (
-    SELECT k.id_key, e.event_id, e.created_at FROM keys AS k
-    JOIN identity_events AS e ON k.id_type = 'email' AND e.email_hash = k.id_value
-    UNION ALL
-    SELECT k.id_key, e.event_id, e.created_at FROM keys AS k
-    JOIN identity_events AS e ON k.id_type = 'phone' AND e.phone_hash = k.id_value
-    UNION ALL
-    SELECT k.id_key, e.event_id, e.created_at FROM keys AS k
-    JOIN identity_events AS e ON k.id_type = 'anonymous_id' AND trim(e.anonymous_id) = k.id_value
-    UNION ALL
-    SELECT k.id_key, e.event_id, e.created_at FROM keys AS k
-    JOIN identity_events AS e ON k.id_type = 'fbclid' AND trim(e.fbclid) = k.id_value
-    UNION ALL
-    SELECT k.id_key, e.event_id, e.created_at FROM keys AS k
-    JOIN identity_events AS e ON k.id_type = 'gclid' AND trim(e.gclid) = k.id_value
-)
-SELECT DISTINCT id_key, event_id, created_at FROM carried
-WHERE event_id NOT IN (SELECT event_id FROM fg_event);
+  AND e.event_id NOT IN (SELECT event_id FROM fg_event);
 
 CREATE OR REPLACE TEMP TABLE fg_identifier_first AS
 SELECT s.id_key, min(struct_pack(t := k.created_at, e := k.event_id)) AS first

@@ -31,6 +31,8 @@ from identity_pipeline_tests.privacy.conftest import (
 )
 from identity_pipeline_tests.uid2.conftest import metadata
 
+pytestmark = pytest.mark.integration
+
 ANN_DEVICES = ("ann-laptop", "ann-phone")
 
 

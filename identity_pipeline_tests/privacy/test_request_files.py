@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import DagsterInstance, build_sensor_context
 
 from identity_pipeline.definitions import defs
@@ -19,6 +20,8 @@ from identity_pipeline.resources import LandingArea
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.privacy.conftest import ANN_EMAIL, BOB_EVENTS, build_world
 from identity_pipeline_tests.uid2.conftest import metadata
+
+pytestmark = pytest.mark.integration
 
 
 def _settled(folder: Path) -> None:

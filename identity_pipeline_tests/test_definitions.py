@@ -29,6 +29,7 @@ EXPECTED_GRAPH = {
     "customer_metrics": {"person_journal", "persons"},
     "customer_value": {"customer_metrics"},
     "customer_segments": {"customer_value"},
+    "forget_requests": set(),
     "identity_events": set(),
     "identity_graph": {"identity_events", "customer_dii", "dii"},
     "persons": {"identity_graph", "identity_events"},

@@ -9,7 +9,15 @@ from dagster import AssetKey
 
 from identity_pipeline.definitions import defs
 
-LOOKUP_INPUTS = {"dii", "customer_dii", "uid2_mapping", "id5_mapping", "id5_uid_history", "optouts"}
+LOOKUP_INPUTS = {
+    "dii",
+    "customer_dii",
+    "uid2_mapping",
+    "id5_mapping",
+    "id5_uid_history",
+    "optouts",
+    "identity_graph",
+}
 
 EXPECTED_GRAPH = {
     "raw_contacts": set(),
@@ -24,7 +32,10 @@ EXPECTED_GRAPH = {
     "id5_uid_history": {"id5_due_for_refresh"},
     "impressions": set(),
     "conversions": set(),
-    "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
+    # Read by attribution (issue 15 item 7); stubs until the identity_graph group defines them.
+    "identity_events": set(),
+    "identity_graph": set(),
+    "attributed_conversions": {"impressions", "conversions", "identity_events", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
 }
 

@@ -35,7 +35,7 @@ from identity_pipeline.attribution.ingest import (
     ingest_landed_files,
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
-from identity_pipeline.attribution.tables import IDENTITY_TABLES
+from identity_pipeline.attribution.tables import EVENT_TABLES, IDENTITY_TABLES
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
@@ -140,6 +140,7 @@ def build_attribution_assets(
             ),
             conversions,
             *IDENTITY_TABLES,
+            *EVENT_TABLES,
         ],
         description=f"Each conversion with its person's impressions in the {lookback_days} "
         "days before it, resolved through current/previous UID2 and ID5 history; last-touch "

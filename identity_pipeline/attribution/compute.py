@@ -52,7 +52,7 @@ class AttributionStats:
     touches_through_person: int = 0
     """Touches of identities the conversion reached only through its person in the graph."""
     purchase_events: int = 0
-    """Conversions that are purchase events of the identity graph (in `conversions` too)."""
+    """Of `conversions`, those that are purchase events of the identity graph."""
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
@@ -156,7 +156,8 @@ def attribute_conversions(
         span * 2,
     ).fetchall()[0]
     credited = con.execute(
-        "SELECT count(DISTINCT (day, conversion_id)), count(*), coalesce(sum(last_touch_value), 0) "
+        "SELECT count(DISTINCT (day, conversion_id)), count(*), "
+        "coalesce(sum(last_touch_value), 0), count(*) FILTER (WHERE credited_through = 'person') "
         "FROM attributed_conversions WHERE day >= ? AND day < ?",
         span,
     ).fetchall()[0]
@@ -165,12 +166,6 @@ def attribute_conversions(
         "GROUP BY 1 ORDER BY 1",
         span,
     ).fetchall()
-    through_person = _scalar(
-        con,
-        "SELECT count(*) FROM attributed_conversions WHERE day >= ? AND day < ? "
-        "AND credited_through = 'person'",
-        span,
-    )
     con.execute("DROP TABLE IF EXISTS attr_id_lookup")
     return AttributionStats(
         conversions=int(totals[0]),
@@ -180,7 +175,7 @@ def attribute_conversions(
         attributed_value=float(credited[2]),
         touches_by_match={str(k): int(v) for k, v in by_match},
         lookup_ids=lookup_ids,
-        touches_through_person=through_person,
+        touches_through_person=int(credited[3]),
         purchase_events=int(totals[2]),
     )
 

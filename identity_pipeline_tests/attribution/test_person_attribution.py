@@ -21,6 +21,7 @@ from identity_pipeline_tests.attribution.conftest import (
     run_days,
     uid2_hash,
 )
+from identity_pipeline_tests.attribution.test_landing_and_metadata import metadata
 from identity_pipeline_tests.identity_graph.conftest import load_events
 
 pytestmark = pytest.mark.integration
@@ -163,7 +164,7 @@ def test_a_conversion_credits_every_identifier_of_its_person(
     assert credits(world) == own
 
     stitch(world, ANN_DEVICES)
-    run_days(instance, "2025-03-12", "2025-03-12")
+    result = run_days(instance, "2025-03-12", "2025-03-12")
 
     through_ann = {
         ("i-ann2-uid2", "uid2_current", "person"),
@@ -190,6 +191,9 @@ def test_a_conversion_credits_every_identifier_of_its_person(
         "WHERE day = DATE '2025-03-12'"
     )
     assert matched == [(3, 3)]
+    figures = metadata(result, "attributed_conversions")
+    assert figures["touches_through_person"] == 8  # 4 of ann's 5 touches, for each conversion
+    assert figures["purchase_event_conversions"] == 0
 
 
 def test_a_purchase_event_is_a_conversion_of_its_person(world: World, instance: DagsterInstance):
@@ -224,8 +228,10 @@ def test_a_purchase_event_is_a_conversion_of_its_person(world: World, instance: 
             }
         ],
     )
-    run_days(instance, "2025-03-10", "2025-03-11")
+    result = run_days(instance, "2025-03-10", "2025-03-11")
 
+    figures = metadata(result, "attributed_conversions")
+    assert (figures["conversions"], figures["purchase_event_conversions"]) == (3, 2)
     assert credits(world) == {
         ("p-ann", "i-ann2"): ("uid2_current", "person", 0.0),
         ("p-ann", "i-ann2-id5"): ("id5_current", "person", 1.0),

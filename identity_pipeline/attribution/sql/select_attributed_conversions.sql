@@ -45,40 +45,35 @@ named_identities AS (
     FROM landed AS c
     JOIN attr_id_lookup AS l ON l.id_type = c.id_type AND l.id = c.id
 ),
-conversion_persons AS (
-    SELECT n.day, n.conversion_id, g.person_id
+-- The graph identifiers (id_type, id_value) that can name a conversion's person: its named
+-- identities' emails and phones, its uid2_hash (an email's or phone's), its customer_id, and
+-- a purchase event's identifiers. One list, so the graph is read by one equality join.
+person_keys AS (
+    SELECT n.day, n.conversion_id, d.dii_type AS id_type, d.uid2_hash AS id_value
     FROM named_identities AS n
     JOIN dii AS d ON d.dii_id = n.dii_id
-    JOIN identity_graph AS g ON g.id_type = d.dii_type AND g.id_value = d.uid2_hash
-    UNION
-    SELECT c.day, c.conversion_id, g.person_id
-    FROM landed AS c
-    JOIN identity_graph AS g ON g.id_value = c.uid2_hash
-    WHERE g.id_type IN ('email', 'phone')
-    UNION
-    SELECT c.day, c.conversion_id, g.person_id
-    FROM landed AS c
-    JOIN identity_graph AS g ON g.id_type = 'customer_id' AND g.id_value = c.customer_id
-    UNION
-    SELECT p.day, p.conversion_id, g.person_id
-    FROM purchases AS p
-    JOIN identity_graph AS g ON g.id_type = 'email' AND g.id_value = p.email_hash
-    UNION
-    SELECT p.day, p.conversion_id, g.person_id
-    FROM purchases AS p
-    JOIN identity_graph AS g ON g.id_type = 'phone' AND g.id_value = p.phone_hash
-    UNION
-    SELECT p.day, p.conversion_id, g.person_id
-    FROM purchases AS p
-    JOIN identity_graph AS g ON g.id_type = 'anonymous_id' AND g.id_value = p.anonymous_id
-    UNION
-    SELECT p.day, p.conversion_id, g.person_id
-    FROM purchases AS p
-    JOIN identity_graph AS g ON g.id_type = 'fbclid' AND g.id_value = p.fbclid
-    UNION
-    SELECT p.day, p.conversion_id, g.person_id
-    FROM purchases AS p
-    JOIN identity_graph AS g ON g.id_type = 'gclid' AND g.id_value = p.gclid
+    UNION ALL
+    SELECT day, conversion_id, 'email', uid2_hash FROM landed WHERE uid2_hash IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'phone', uid2_hash FROM landed WHERE uid2_hash IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'customer_id', customer_id FROM landed WHERE customer_id IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'email', email_hash FROM purchases WHERE email_hash IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'phone', phone_hash FROM purchases WHERE phone_hash IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'anonymous_id', anonymous_id
+    FROM purchases WHERE anonymous_id IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'fbclid', fbclid FROM purchases WHERE fbclid IS NOT NULL
+    UNION ALL
+    SELECT day, conversion_id, 'gclid', gclid FROM purchases WHERE gclid IS NOT NULL
+),
+conversion_persons AS (
+    SELECT DISTINCT k.day, k.conversion_id, g.person_id
+    FROM person_keys AS k
+    JOIN identity_graph AS g ON g.id_type = k.id_type AND g.id_value = k.id_value
 ),
 conversion_identities AS (
     SELECT day, conversion_id, dii_id, MIN(credited_through) AS credited_through

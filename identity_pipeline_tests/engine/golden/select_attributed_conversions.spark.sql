@@ -73,74 +73,95 @@ WITH landed AS (
   FROM landed AS c
   JOIN attr_id_lookup AS l
     ON l.id_type = c.id_type AND l.id = c.id
-), conversion_persons AS (
+), person_keys AS (
   SELECT
     n.day,
     n.conversion_id,
-    g.person_id
+    d.dii_type AS id_type,
+    d.uid2_hash AS id_value
   FROM named_identities AS n
   JOIN dii AS d
     ON d.dii_id = n.dii_id
-  JOIN identity_graph AS g
-    ON g.id_type = d.dii_type AND g.id_value = d.uid2_hash
-  UNION
+  UNION ALL
   SELECT
-    c.day,
-    c.conversion_id,
-    g.person_id
-  FROM landed AS c
-  JOIN identity_graph AS g
-    ON g.id_value = c.uid2_hash
+    day,
+    conversion_id,
+    'email',
+    uid2_hash
+  FROM landed
   WHERE
-    g.id_type IN ('email', 'phone')
-  UNION
+    NOT uid2_hash IS NULL
+  UNION ALL
   SELECT
-    c.day,
-    c.conversion_id,
-    g.person_id
-  FROM landed AS c
-  JOIN identity_graph AS g
-    ON g.id_type = 'customer_id' AND g.id_value = c.customer_id
-  UNION
+    day,
+    conversion_id,
+    'phone',
+    uid2_hash
+  FROM landed
+  WHERE
+    NOT uid2_hash IS NULL
+  UNION ALL
   SELECT
-    p.day,
-    p.conversion_id,
-    g.person_id
-  FROM purchases AS p
-  JOIN identity_graph AS g
-    ON g.id_type = 'email' AND g.id_value = p.email_hash
-  UNION
+    day,
+    conversion_id,
+    'customer_id',
+    customer_id
+  FROM landed
+  WHERE
+    NOT customer_id IS NULL
+  UNION ALL
   SELECT
-    p.day,
-    p.conversion_id,
-    g.person_id
-  FROM purchases AS p
-  JOIN identity_graph AS g
-    ON g.id_type = 'phone' AND g.id_value = p.phone_hash
-  UNION
+    day,
+    conversion_id,
+    'email',
+    email_hash
+  FROM purchases
+  WHERE
+    NOT email_hash IS NULL
+  UNION ALL
   SELECT
-    p.day,
-    p.conversion_id,
-    g.person_id
-  FROM purchases AS p
-  JOIN identity_graph AS g
-    ON g.id_type = 'anonymous_id' AND g.id_value = p.anonymous_id
-  UNION
+    day,
+    conversion_id,
+    'phone',
+    phone_hash
+  FROM purchases
+  WHERE
+    NOT phone_hash IS NULL
+  UNION ALL
   SELECT
-    p.day,
-    p.conversion_id,
-    g.person_id
-  FROM purchases AS p
-  JOIN identity_graph AS g
-    ON g.id_type = 'fbclid' AND g.id_value = p.fbclid
-  UNION
+    day,
+    conversion_id,
+    'anonymous_id',
+    anonymous_id
+  FROM purchases
+  WHERE
+    NOT anonymous_id IS NULL
+  UNION ALL
   SELECT
-    p.day,
-    p.conversion_id,
+    day,
+    conversion_id,
+    'fbclid',
+    fbclid
+  FROM purchases
+  WHERE
+    NOT fbclid IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'gclid',
+    gclid
+  FROM purchases
+  WHERE
+    NOT gclid IS NULL
+), conversion_persons AS (
+  SELECT DISTINCT
+    k.day,
+    k.conversion_id,
     g.person_id
-  FROM purchases AS p
+  FROM person_keys AS k
   JOIN identity_graph AS g
-    ON g.id_type = 'gclid' AND g.id_value = p.gclid
+    ON g.id_type = k.id_type AND g.id_value = k.id_value
 ), conversion_identities AS (
   SELECT
     day,

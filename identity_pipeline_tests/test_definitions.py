@@ -32,9 +32,6 @@ EXPECTED_GRAPH = {
     "id5_uid_history": {"id5_due_for_refresh"},
     "impressions": set(),
     "conversions": set(),
-    # Read by attribution (issue 15 item 7); stubs until the identity_graph group defines them.
-    "identity_events": set(),
-    "identity_graph": set(),
     "attributed_conversions": {"impressions", "conversions", "identity_events", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
     "forget_requests": set(),

@@ -9,7 +9,15 @@ from dagster import AssetKey
 
 from identity_pipeline.definitions import defs
 
-LOOKUP_INPUTS = {"dii", "customer_dii", "uid2_mapping", "id5_mapping", "id5_uid_history", "optouts"}
+LOOKUP_INPUTS = {
+    "dii",
+    "customer_dii",
+    "uid2_mapping",
+    "id5_mapping",
+    "id5_uid_history",
+    "optouts",
+    "identity_graph",
+}
 
 EXPECTED_GRAPH = {
     "raw_contacts": set(),
@@ -24,7 +32,7 @@ EXPECTED_GRAPH = {
     "id5_uid_history": {"id5_due_for_refresh"},
     "impressions": set(),
     "conversions": set(),
-    "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
+    "attributed_conversions": {"impressions", "conversions", "identity_events", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
     "customer_metrics": {"person_journal", "persons"},
     "customer_value": {"customer_metrics"},

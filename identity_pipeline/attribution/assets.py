@@ -35,7 +35,7 @@ from identity_pipeline.attribution.ingest import (
     ingest_landed_files,
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
-from identity_pipeline.attribution.tables import IDENTITY_TABLES
+from identity_pipeline.attribution.tables import EVENT_TABLES, IDENTITY_TABLES
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
@@ -124,8 +124,8 @@ def build_attribution_assets(
     conversions = landed(
         CONVERSIONS,
         lambda landing: landing.conversions_dir,
-        "Conversions per UTC day (conversion_id, ts, customer_id and/or email uid2_hash, value, "
-        "currency) from landing conversions/ files; one row per id.",
+        "Conversions per UTC day (conversion_id, ts, customer_id, email uid2_hash and/or ad id "
+        "id_type/id, value, currency) from landing conversions/ files; one row per id.",
     )
 
     @asset(
@@ -140,10 +140,12 @@ def build_attribution_assets(
             ),
             conversions,
             *IDENTITY_TABLES,
+            *EVENT_TABLES,
         ],
-        description=f"Each conversion with its person's impressions in the {lookback_days} "
-        "days before it, resolved through current/previous UID2 and ID5 history; last-touch "
-        "and linear credit. Opted-out identities are never attributed.",
+        description=f"Each conversion (landed, or a purchase event) with its person's "
+        f"impressions in the {lookback_days} days before it, on any identity of the person in "
+        "the identity graph, resolved through current/previous UID2 and ID5 history; last-touch "
+        "and linear credit. Opted-out identities and persons are never attributed.",
     )
     def attributed_conversions(
         context: AssetExecutionContext, warehouse: DuckDBWarehouse
@@ -166,6 +168,8 @@ def build_attribution_assets(
                 "conversion_value": round(stats.value, 2),
                 "attributed_value_last_touch": round(stats.attributed_value, 2),
                 "touches_by_match": MetadataValue.json(stats.touches_by_match),
+                "touches_through_person": stats.touches_through_person,
+                "purchase_event_conversions": stats.purchase_events,
                 "lookup_ids": stats.lookup_ids,
                 "lookback_days": lookback_days,
                 "seconds": round(time.perf_counter() - started, 3),

@@ -49,6 +49,10 @@ class AttributionStats:
     attributed_value: float
     touches_by_match: dict[str, int]
     lookup_ids: int
+    touches_through_person: int = 0
+    """Touches of identities the conversion reached only through its person in the graph."""
+    purchase_events: int = 0
+    """Of `conversions`, those that are purchase events of the identity graph."""
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
@@ -141,11 +145,19 @@ def attribute_conversions(
         )
     span = [window.start, window.end]
     totals = con.execute(
-        "SELECT count(*), coalesce(sum(value), 0) FROM conversions WHERE day >= ? AND day < ?",
-        span,
+        "WITH landed AS (SELECT conversion_id, value FROM conversions "
+        "WHERE day >= ? AND day < ?), "
+        "purchases AS (SELECT event_id, value FROM purchase_events WHERE day >= ? AND day < ? "
+        "AND event_id NOT IN (SELECT conversion_id FROM landed)) "
+        "SELECT (SELECT count(*) FROM landed) + (SELECT count(*) FROM purchases), "
+        "coalesce((SELECT sum(value) FROM landed), 0) "
+        "+ coalesce((SELECT sum(value) FROM purchases), 0), "
+        "(SELECT count(*) FROM purchases)",
+        span * 2,
     ).fetchall()[0]
     credited = con.execute(
-        "SELECT count(DISTINCT (day, conversion_id)), count(*), coalesce(sum(last_touch_value), 0) "
+        "SELECT count(DISTINCT (day, conversion_id)), count(*), "
+        "coalesce(sum(last_touch_value), 0), count(*) FILTER (WHERE credited_through = 'person') "
         "FROM attributed_conversions WHERE day >= ? AND day < ?",
         span,
     ).fetchall()[0]
@@ -163,6 +175,8 @@ def attribute_conversions(
         attributed_value=float(credited[2]),
         touches_by_match={str(k): int(v) for k, v in by_match},
         lookup_ids=lookup_ids,
+        touches_through_person=int(credited[3]),
+        purchase_events=int(totals[2]),
     )
 
 

@@ -50,8 +50,8 @@ IMPRESSIONS = LandingKind(
 CONVERSIONS = LandingKind(
     name="conversions",
     required=("conversion_id", "ts", "value", "currency"),
-    any_of=("customer_id", "uid2_hash"),
-    optional=(),
+    any_of=("customer_id", "uid2_hash", "id"),
+    optional=("id_type",),
     typed_columns=(
         "conversion_id",
         "ts",
@@ -60,8 +60,12 @@ CONVERSIONS = LandingKind(
         "uid2_hash",
         "value",
         "currency",
+        "id_type",
+        "id",
     ),
 )
+"""A conversion names its person by customer_id, uid2_hash and/or an ad id (id_type 'uid2' or
+'id5' with id); id_type and id are optional columns, so files without them load as before."""
 
 
 @dataclass
@@ -101,7 +105,8 @@ def _swap_in(
         touched = _days(con, f"SELECT DISTINCT day FROM {table} WHERE source_file = ?", [rel])
         con.execute(f"DELETE FROM {table} WHERE source_file = ?", [rel])
         con.execute(
-            f"INSERT INTO {table} SELECT ?, row_number, {typed}, ? "
+            f"INSERT INTO {table} (source_file, row_number, {typed}, loaded_at) "
+            f"SELECT ?, row_number, {typed}, ? "
             "FROM attr_typed WHERE reject_field IS NULL ORDER BY day, ts",
             [rel, loaded_at],
         )

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, SQL_PACKAGE, DayWindow
-from identity_pipeline.attribution.tables import IDENTITY_TABLES
+from identity_pipeline.attribution.tables import ATTRIBUTION_VIEWS, IDENTITY_TABLES
 from identity_pipeline.engine.schema import spark_columns
 from identity_pipeline.engine.spark import SparkEngine
 from identity_pipeline.warehouse import select_sql
 
-SNAPSHOT_TABLES = (*IDENTITY_TABLES, "opted_out")
+SNAPSHOT_TABLES = (*IDENTITY_TABLES, *ATTRIBUTION_VIEWS)
 """What attribution reads from one published snapshot (engine.lake.publish_snapshot); the
-opted_out view (optouts/sql/create_views.sql) is copied as DuckDB computes it, so Spark applies
-the one definition of who is opted out."""
+views (opted_out, person_dii, purchase_events) are copied as DuckDB computes them, so Spark
+applies the one definition of who is opted out and who is whose person."""
 LAKE_TABLES = ("impressions", "conversions")
 """What attribution reads from the lake's day partitions (engine.lake.publish_days)."""
 

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS optouts (uid2_hash VARCHAR PRIMARY KEY, dii_type VARC
 
 IMPRESSION_COLUMNS = ["impression_id", "ts", "campaign_id", "id_type", "id", "cost"]
 CONVERSION_COLUMNS = ["conversion_id", "ts", "customer_id", "uid2_hash", "value", "currency"]
+PERSON_CONVERSION_COLUMNS = [*CONVERSION_COLUMNS, "id_type", "id"]
+"""Conversions files may also name the person by an ad id (optional columns)."""
 MAPPED_AT = datetime(2025, 3, 20)
 
 
@@ -78,14 +80,24 @@ class World:
         id5_history: tuple[str, ...] = (),
         uid2_status: str = "mapped",
         customer_id: str | None = None,
+        dii_type: str = "email",
+        hashed: str | None = None,
     ) -> int:
-        """Add an email identity with its mapping rows; returns its dii_id."""
+        """Add an email identity (or a `dii_type` one with its UID2 hash `hashed`) with its
+        mapping rows; returns its dii_id."""
         dii_id = len(self.people) + 1
         self.people[name] = dii_id
-        hashed = uid2_hash(name)
+        hashed = hashed or uid2_hash(name)
         self.execute(
-            "INSERT INTO dii VALUES (?, 'email', ?, ?, ?, ?, 1)",
-            [dii_id, hashed, hashlib.sha256(name.encode()).hexdigest(), MAPPED_AT, MAPPED_AT],
+            "INSERT INTO dii VALUES (?, ?, ?, ?, ?, ?, 1)",
+            [
+                dii_id,
+                dii_type,
+                hashed,
+                hashlib.sha256(name.encode()).hexdigest(),
+                MAPPED_AT,
+                MAPPED_AT,
+            ],
         )
         self.execute(
             "INSERT INTO customer_dii VALUES (?, ?, ?, ?)",
@@ -95,8 +107,8 @@ class World:
             "INSERT INTO uid2_mapping "
             "(dii_id, uid2_hash, dii_type, current_uid, previous_uid, refresh_from, status, "
             "reason, bucket_id, mapped_at, attempts) "
-            "VALUES (?, ?, 'email', ?, ?, NULL, ?, NULL, 'b1', ?, 1)",
-            [dii_id, hashed, uid2, previous_uid2, uid2_status, MAPPED_AT],
+            "VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, 'b1', ?, 1)",
+            [dii_id, hashed, dii_type, uid2, previous_uid2, uid2_status, MAPPED_AT],
         )
         if id5 is not None:
             self.execute(
@@ -118,9 +130,12 @@ class World:
             [uid2_hash(name), MAPPED_AT],
         )
 
-    def land(self, kind: str, name: str, rows: list[dict[str, Any]]) -> Path:
-        """Write a landed CSV file with the kind's columns; absent keys are empty."""
-        columns = IMPRESSION_COLUMNS if kind == "impressions" else CONVERSION_COLUMNS
+    def land(
+        self, kind: str, name: str, rows: list[dict[str, Any]], columns: list[str] | None = None
+    ) -> Path:
+        """Write a landed CSV file with the kind's columns (or `columns`); absent keys are
+        empty."""
+        columns = columns or (IMPRESSION_COLUMNS if kind == "impressions" else CONVERSION_COLUMNS)
         path = self.root / "landing" / kind / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as handle:

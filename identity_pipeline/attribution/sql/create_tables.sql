@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS landed_conversions (
     uid2_hash     VARCHAR,               -- base64 SHA-256 of the normalized email
     value         DOUBLE NOT NULL,
     currency      VARCHAR NOT NULL,
-    loaded_at     TIMESTAMP NOT NULL
+    loaded_at     TIMESTAMP NOT NULL,
+    id_type       VARCHAR,               -- an ad id naming the person: 'uid2' | 'id5'
+    id            VARCHAR
 );
 
 -- Rows we could not use: file, row, field and reason only, never the value.
@@ -73,10 +75,12 @@ CREATE TABLE IF NOT EXISTS conversions (
     uid2_hash     VARCHAR,
     value         DOUBLE NOT NULL,
     currency      VARCHAR NOT NULL,
-    source_file   VARCHAR NOT NULL
+    source_file   VARCHAR NOT NULL,
+    id_type       VARCHAR,
+    id            VARCHAR
 );
 
--- One row per (conversion, impression of the same identity within the lookback window).
+-- One row per (conversion, impression of the converting person within the lookback window).
 CREATE TABLE IF NOT EXISTS attributed_conversions (
     day               DATE NOT NULL,     -- the conversion's day
     conversion_id     VARCHAR NOT NULL,
@@ -94,7 +98,10 @@ CREATE TABLE IF NOT EXISTS attributed_conversions (
     last_touch_credit DOUBLE NOT NULL,
     linear_credit     DOUBLE NOT NULL,
     last_touch_value  DOUBLE NOT NULL,
-    linear_value      DOUBLE NOT NULL
+    linear_value      DOUBLE NOT NULL,
+    credited_through  VARCHAR            -- 'identity': an identity the conversion names itself
+                                         -- (customer_id, uid2_hash, ad id); 'person': another
+                                         -- identity of its person in the identity graph
 );
 
 -- Per campaign per day: delivery on that day and credit for that day's conversions.
@@ -111,3 +118,11 @@ CREATE TABLE IF NOT EXISTS campaign_attribution (
     last_touch_value       DECIMAL(38, 6),   -- NULL with currency: we never add currencies up
     linear_value           DECIMAL(38, 6)
 );
+
+-- Columns added after the tables first shipped (warehouses created before get them here; new
+-- ones already have them from the CREATE above, in the same order).
+ALTER TABLE landed_conversions ADD COLUMN IF NOT EXISTS id_type VARCHAR;
+ALTER TABLE landed_conversions ADD COLUMN IF NOT EXISTS id VARCHAR;
+ALTER TABLE conversions ADD COLUMN IF NOT EXISTS id_type VARCHAR;
+ALTER TABLE conversions ADD COLUMN IF NOT EXISTS id VARCHAR;
+ALTER TABLE attributed_conversions ADD COLUMN IF NOT EXISTS credited_through VARCHAR;

@@ -1,8 +1,10 @@
 -- The one id -> identity lookup: every ad id (current UID2, previous UID2, current, previous
--- and historical ID5 ID) seen in impressions of days [$impressions_from, $impressions_to),
--- with the dii identity it belongs to. Each (id_type, id) appears once, so joining impressions
--- to it on equality never multiplies rows. Opted-out identities (the opted_out view) are
--- left out entirely.
+-- and historical ID5 ID) seen in impressions or named by conversions of days
+-- [$impressions_from, $impressions_to), with the dii identity it belongs to. Each
+-- (id_type, id) appears once, so joining impressions to it on equality never multiplies rows.
+-- Opted-out identities are left out entirely: those of the opted_out view and every identity
+-- of a person (person_dii) any of whose emails or phones is opted out, so following the
+-- person never reaches around an opt-out.
 --
 -- When several identities claim an id, current beats previous beats history, then the
 -- smallest dii_id. That choice is one GROUP BY with a MIN per preference (a hash aggregate;
@@ -15,9 +17,25 @@
 --
 -- Portable SQL (CTEs, GROUP BY, equality joins); $name marks a bound parameter.
 WITH seen AS (
-    SELECT DISTINCT id
+    SELECT id
     FROM impressions
     WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)
+    UNION
+    SELECT id
+    FROM conversions
+    WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)
+      AND id IS NOT NULL
+),
+opted_out_identities AS (
+    SELECT dii_id
+    FROM opted_out
+    WHERE dii_id IS NOT NULL
+    UNION
+    SELECT pd.dii_id
+    FROM opted_out AS o
+    JOIN identity_graph AS g ON g.id_value = o.uid2_hash
+    JOIN person_dii AS pd ON pd.person_id = g.person_id
+    WHERE g.id_type IN ('email', 'phone')
 ),
 candidates AS (
     SELECT 'uid2' AS id_type, current_uid AS id, dii_id, 1 AS preference
@@ -51,7 +69,7 @@ claims AS (
            MIN(CASE WHEN preference = 2 THEN dii_id END) AS previous_dii_id,
            MIN(CASE WHEN preference = 3 THEN dii_id END) AS history_dii_id
     FROM seen_candidates
-    WHERE dii_id NOT IN (SELECT dii_id FROM opted_out WHERE dii_id IS NOT NULL)
+    WHERE dii_id NOT IN (SELECT dii_id FROM opted_out_identities)
     GROUP BY id_type, id
 )
 SELECT id_type, id,

@@ -1,4 +1,4 @@
-WITH window_conversions AS (
+WITH landed AS (
   SELECT
     conversion_id,
     ts,
@@ -6,16 +6,55 @@ WITH window_conversions AS (
     value,
     currency,
     customer_id,
-    uid2_hash
+    uid2_hash,
+    id_type,
+    id
   FROM conversions
   WHERE
     day >= CAST(:window_start AS DATE) AND day < CAST(:window_end AS DATE)
-), conversion_identities AS (
+), purchases AS (
+  SELECT
+    event_id AS conversion_id,
+    created_at AS ts,
+    day,
+    value,
+    currency,
+    anonymous_id,
+    email_hash,
+    phone_hash,
+    fbclid,
+    gclid
+  FROM purchase_events
+  WHERE
+    day >= CAST(:window_start AS DATE)
+    AND day < CAST(:window_end AS DATE)
+    AND NOT event_id IN (
+      SELECT
+        conversion_id
+      FROM landed
+    )
+), window_conversions AS (
+  SELECT
+    conversion_id,
+    ts,
+    day,
+    value,
+    currency
+  FROM landed
+  UNION ALL
+  SELECT
+    conversion_id,
+    ts,
+    day,
+    value,
+    currency
+  FROM purchases
+), named_identities AS (
   SELECT
     c.day,
     c.conversion_id,
     cd.dii_id
-  FROM window_conversions AS c
+  FROM landed AS c
   JOIN customer_dii AS cd
     ON cd.customer_id = c.customer_id
   UNION
@@ -23,9 +62,133 @@ WITH window_conversions AS (
     c.day,
     c.conversion_id,
     d.dii_id
-  FROM window_conversions AS c
+  FROM landed AS c
   JOIN dii AS d
     ON d.uid2_hash = c.uid2_hash
+  UNION
+  SELECT
+    c.day,
+    c.conversion_id,
+    l.dii_id
+  FROM landed AS c
+  JOIN attr_id_lookup AS l
+    ON l.id_type = c.id_type AND l.id = c.id
+), person_keys AS (
+  SELECT
+    n.day,
+    n.conversion_id,
+    d.dii_type AS id_type,
+    d.uid2_hash AS id_value
+  FROM named_identities AS n
+  JOIN dii AS d
+    ON d.dii_id = n.dii_id
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'email',
+    uid2_hash
+  FROM landed
+  WHERE
+    NOT uid2_hash IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'phone',
+    uid2_hash
+  FROM landed
+  WHERE
+    NOT uid2_hash IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'customer_id',
+    customer_id
+  FROM landed
+  WHERE
+    NOT customer_id IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'email',
+    email_hash
+  FROM purchases
+  WHERE
+    NOT email_hash IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'phone',
+    phone_hash
+  FROM purchases
+  WHERE
+    NOT phone_hash IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'anonymous_id',
+    anonymous_id
+  FROM purchases
+  WHERE
+    NOT anonymous_id IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'fbclid',
+    fbclid
+  FROM purchases
+  WHERE
+    NOT fbclid IS NULL
+  UNION ALL
+  SELECT
+    day,
+    conversion_id,
+    'gclid',
+    gclid
+  FROM purchases
+  WHERE
+    NOT gclid IS NULL
+), conversion_persons AS (
+  SELECT DISTINCT
+    k.day,
+    k.conversion_id,
+    g.person_id
+  FROM person_keys AS k
+  JOIN identity_graph AS g
+    ON g.id_type = k.id_type AND g.id_value = k.id_value
+), conversion_identities AS (
+  SELECT
+    day,
+    conversion_id,
+    dii_id,
+    MIN(credited_through) AS credited_through
+  FROM (
+    SELECT
+      day,
+      conversion_id,
+      dii_id,
+      'identity' AS credited_through
+    FROM named_identities
+    UNION ALL
+    SELECT
+      cp.day,
+      cp.conversion_id,
+      pd.dii_id,
+      'person'
+    FROM conversion_persons AS cp
+    JOIN person_dii AS pd
+      ON pd.person_id = cp.person_id
+  ) AS reached
+  GROUP BY
+    day,
+    conversion_id,
+    dii_id
 ), touches AS (
   SELECT
     c.day,
@@ -38,7 +201,8 @@ WITH window_conversions AS (
     i.campaign_id,
     i.id_type,
     l.dii_id,
-    l.matched_via
+    l.matched_via,
+    ci.credited_through
   FROM window_conversions AS c
   JOIN conversion_identities AS ci
     ON ci.day = c.day AND ci.conversion_id = c.conversion_id
@@ -75,5 +239,6 @@ SELECT
   CASE WHEN recency_rank = 1 THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS last_touch_credit,
   CAST(1 AS DOUBLE) / touches AS linear_credit,
   CASE WHEN recency_rank = 1 THEN value ELSE CAST(0 AS DOUBLE) END AS last_touch_value,
-  value / touches AS linear_value
+  value / touches AS linear_value,
+  credited_through
 FROM ranked

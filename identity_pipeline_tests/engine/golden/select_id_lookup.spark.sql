@@ -1,9 +1,33 @@
 WITH seen AS (
-  SELECT DISTINCT
+  SELECT
     id
   FROM impressions
   WHERE
     day >= CAST(:impressions_from AS DATE) AND day < CAST(:impressions_to AS DATE)
+  UNION
+  SELECT
+    id
+  FROM conversions
+  WHERE
+    day >= CAST(:impressions_from AS DATE)
+    AND day < CAST(:impressions_to AS DATE)
+    AND NOT id IS NULL
+), opted_out_identities AS (
+  SELECT
+    dii_id
+  FROM opted_out
+  WHERE
+    NOT dii_id IS NULL
+  UNION
+  SELECT
+    pd.dii_id
+  FROM opted_out AS o
+  JOIN identity_graph AS g
+    ON g.id_value = o.uid2_hash
+  JOIN person_dii AS pd
+    ON pd.person_id = g.person_id
+  WHERE
+    g.id_type IN ('email', 'phone')
 ), candidates AS (
   SELECT
     'uid2' AS id_type,
@@ -70,9 +94,7 @@ WITH seen AS (
     NOT dii_id IN (
       SELECT
         dii_id
-      FROM opted_out
-      WHERE
-        NOT dii_id IS NULL
+      FROM opted_out_identities
     )
   GROUP BY
     id_type,

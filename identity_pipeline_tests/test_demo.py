@@ -139,7 +139,10 @@ def assert_demo_in_instance(home: Path, runs_per_job: int) -> None:
         runs = instance.get_runs()
         assert sorted(run.job_name for run in runs) == sorted(DEMO_JOBS * runs_per_job)
         assert all(run.status == DagsterRunStatus.SUCCESS for run in runs)
-        for key in defs.resolve_asset_graph().get_all_asset_keys():
+        graph = defs.resolve_asset_graph()
+        for key in graph.get_all_asset_keys():
+            if graph.get(key).group_name == "privacy":
+                continue  # forget requests run when request files land, not in the demo
             event = instance.get_latest_materialization_event(key)
             assert event is not None and event.asset_materialization is not None, key
             assert event.asset_materialization.metadata, key

@@ -14,6 +14,7 @@ from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
+from identity_pipeline.service import definitions as service
 from identity_pipeline.uid2 import definitions as uid2
 
 defs = Definitions.merge(
@@ -28,4 +29,5 @@ defs = Definitions.merge(
     id5.defs,
     attribution.defs,
     operations.defs,
+    service.defs,
 )

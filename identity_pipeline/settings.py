@@ -16,6 +16,11 @@ DEFAULT_DB = "data/identity.duckdb"
 ENV_LANDING = "IDENTITY_PIPELINE_LANDING"
 DEFAULT_LANDING = "data/landing"
 
+ENV_SERVICE_GRAPH = "IDENTITY_SERVICE_GRAPH"
+DEFAULT_SERVICE_GRAPH = "data/graph_snapshot"
+"""The identity service's serving copy of the graph: the pipeline's `identity_service_snapshot`
+asset publishes there and `identity-pipeline serve` reads it (one setting for both)."""
+
 ENV_DEFAULT_REGION = "IDENTITY_PIPELINE_DEFAULT_REGION"
 DEFAULT_REGION = "US"
 
@@ -43,6 +48,10 @@ def database_path(override: str | None = None) -> Path:
 
 def landing_path(override: str | None = None) -> Path:
     return Path(_from_env(ENV_LANDING, DEFAULT_LANDING, override))
+
+
+def service_graph_path(override: str | None = None) -> Path:
+    return Path(_from_env(ENV_SERVICE_GRAPH, DEFAULT_SERVICE_GRAPH, override))
 
 
 REGION_ALIASES = {"UK": "GB", "EL": "GR"}

@@ -19,13 +19,36 @@ from identity_pipeline.dagster_instance import DEFAULT_DAGSTER_HOME
 def _cmd_generate(args: argparse.Namespace) -> int:
     from identity_pipeline.dev.generate_contacts import generate_contacts
 
+    if args.events < 0:
+        print("error: --events must be 0 or more", file=sys.stderr)
+        return 2
     result = generate_contacts(args.rows, Path(args.out), seed=args.seed)
     for path in result.paths:
         print(path)
     print(f"wrote {result.rows} rows in {len(result.paths)} file(s)")
+    if args.events:
+        _generate_events(args)
     if args.days:
         return _generate_activity(args)
     return 0
+
+
+def _generate_events(args: argparse.Namespace) -> None:
+    from identity_pipeline.dev.events import DEFAULT_EVENTS_PER_FILE, generate_events
+
+    events = generate_events(
+        args.events,
+        Path(args.out),
+        seed=args.seed,
+        events_per_file=max(1, min(DEFAULT_EVENTS_PER_FILE, (args.events + 1) // 2)),
+        contacts_rows=args.rows,
+    )
+    for path in events.paths:
+        print(path)
+    print(
+        f"wrote {events.events} web and app events of {events.people} people in "
+        f"{len(events.paths)} file(s)"
+    )
 
 
 def _generate_activity(args: argparse.Namespace) -> int:
@@ -163,11 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = command(
         "generate",
-        "write messy sample CRM exports to OUT/contacts/ (and, with --days, ad activity)",
+        "write messy sample CRM exports to OUT/contacts/, web and app events of the same "
+        "people to OUT/events/ (and, with --days, ad activity)",
     )
     gen.add_argument("--rows", type=int, required=True, help="contacts to write (required)")
     gen.add_argument("--out", required=True, help="folder to write into (required)")
     gen.add_argument("--seed", type=int, default=42, help="same seed, same bytes")
+    gen.add_argument(
+        "--events",
+        type=int,
+        default=50_000,
+        help="web and app events to write to OUT/events/ (seed 003 bodies; 0: none)",
+    )
     gen.add_argument(
         "--days",
         type=int,

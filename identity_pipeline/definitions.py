@@ -10,6 +10,7 @@ from dagster import Definitions, in_process_executor
 
 from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
+from identity_pipeline.events import definitions as events
 from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
@@ -28,6 +29,7 @@ defs = Definitions.merge(
     uid2.defs,
     id5.defs,
     attribution.defs,
+    events.defs,
     operations.defs,
     service.defs,
 )

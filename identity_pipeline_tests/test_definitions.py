@@ -26,6 +26,7 @@ EXPECTED_GRAPH = {
     "conversions": set(),
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
+    "identity_events": set(),
     "identity_service_snapshot": {"persons", "person_journal"},
 }
 

@@ -12,6 +12,7 @@ from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
 from identity_pipeline.events import definitions as events
 from identity_pipeline.id5 import definitions as id5
+from identity_pipeline.identity_graph import definitions as identity_graph
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
@@ -30,6 +31,7 @@ defs = Definitions.merge(
     id5.defs,
     attribution.defs,
     events.defs,
+    identity_graph.defs,
     operations.defs,
     service.defs,
 )

@@ -82,8 +82,10 @@ def load_events(con: duckdb.DuckDBPyConnection, events: list[tuple]) -> None:
         body = json.loads(payload)
         con.execute(
             """
-            INSERT INTO raw_events VALUES ($id, $at, CAST($at AS DATE), $platform, $anon,
-                $email, NULL, NULL, NULL, $payload, $source, 1, $seq, now())
+            INSERT INTO raw_events (event_id, created_at, day, platform, anonymous_id, email,
+                payload, source_file, line_number, ingest_seq, loaded_at)
+            VALUES ($id, $at, CAST($at AS DATE), $platform, $anon, $email, $payload, $source,
+                1, $seq, now())
             """,
             {
                 "id": event_id,
@@ -134,7 +136,8 @@ def build_person_tables(con: duckdb.DuckDBPyConnection) -> None:
 def file_rows(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]]) -> None:
     for path, status in rows:
         con.execute(
-            "INSERT INTO event_files VALUES ($p, 'x', 1, $s, NULL, 'x', 1, 0, now())",
+            "INSERT INTO event_files (file_path, checksum, size_bytes, status, loaded_checksum, "
+            "row_count, rejected_rows, seen_at) VALUES ($p, 'x', 1, $s, 'x', 1, 0, now())",
             {"p": path, "s": status},
         )
 
@@ -204,9 +207,10 @@ def test_the_manifest_names_exactly_the_service_segments_the_graph_holds(
         # segment 5 was ingested after the graph was built (its events are not stitched yet)
         con.execute(
             """
-            INSERT INTO raw_events SELECT 'e5', TIMESTAMP '2026-03-03 08:00:00', DATE '2026-03-03',
-                'web', 'dev-5', NULL, NULL, NULL, NULL, '{"platform":"web","anonymous_id":"dev-5"}',
-                $f, 1, 2, now()
+            INSERT INTO raw_events (event_id, created_at, day, platform, anonymous_id, payload,
+                source_file, line_number, ingest_seq, loaded_at)
+            SELECT 'e5', TIMESTAMP '2026-03-03 08:00:00', DATE '2026-03-03', 'web', 'dev-5',
+                '{"platform":"web","anonymous_id":"dev-5"}', $f, 1, 2, now()
             """,
             {"f": service_file(5)},
         )

@@ -18,6 +18,7 @@ from identity_pipeline import settings
 from identity_pipeline.identity_graph.stitch import stitch_events
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.service.assets import identity_service_snapshot
+from identity_pipeline.service.config import ENV_TOKENS, from_env
 from identity_pipeline.service.identifiers import event_identifiers
 from identity_pipeline.service.overlay import Event, Overlay
 from identity_pipeline.service.snapshot import (
@@ -274,11 +275,17 @@ def test_an_event_naming_a_person_by_uuid_is_journaled_under_that_person(
 def test_the_asset_publishes_where_the_service_reads(
     warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # unset, both sides take graph_snapshot next to the warehouse
+    monkeypatch.setenv(settings.ENV_DB, str(warehouse))
+    monkeypatch.delenv(settings.ENV_SERVICE_GRAPH, raising=False)
+    monkeypatch.setenv(ENV_TOKENS, "t:read")
+    assert from_env().graph_dir == tmp_path / "graph_snapshot"
     monkeypatch.setenv(settings.ENV_SERVICE_GRAPH, str(tmp_path / "served"))
+    assert from_env().graph_dir == tmp_path / "served"
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
             [identity_service_snapshot],
-            resources={"warehouse": DuckDBWarehouse(database=str(warehouse))},
+            resources={"warehouse": DuckDBWarehouse()},
             instance=instance,
         )
     assert result.success

@@ -43,6 +43,7 @@ FAST = {
     "IDENTITY_SERVICE_SEGMENT_SECONDS": "0.3",
     "IDENTITY_SERVICE_GRAPH_POLL_SECONDS": "0.2",
 }
+CREATE = {"count_prev_visits": True}
 LIVE = re.compile(r"graph (v-\S+) live \((\d+) persons, (\d+) events carried over\)")
 
 
@@ -208,6 +209,11 @@ def test_the_pipeline_ingests_what_the_service_accepts_while_it_keeps_serving(
             )
         )
         recorded += 2
+        # two persons the first graph will hold apart, joined after it (a merge)
+        older = data(service.post({"platform": "web", "anonymous_id": "m-old", **CREATE}))
+        newer = data(service.post({"platform": "web", "anonymous_id": "m-new", **CREATE}))
+        recorded += 2
+        assert older["uuid"] != newer["uuid"]
         assert phone["uuid"] == laptop["uuid"] and phone["count_prev_visits"] == 1
         assert journal_example["uuid"] == full["uuid"] and tracked["uuid"] == resolved["uuid"]
         lou_before = data(service.post({"platform": "web", "anonymous_id": "phone-7"}))
@@ -244,6 +250,19 @@ def test_the_pipeline_ingests_what_the_service_accepts_while_it_keeps_serving(
         assert lou_after == lou_before
         assert [e["anonymous_id"] for e in lou_after["journal"]] == ["phone-7", "laptop-7"]
 
+        # the graph holds m-old and m-new apart; an email now joins them: the person seen
+        # first survives at once, and the retired uuid names the survivor
+        for device in ("m-new", "m-old"):
+            joined = data(
+                service.post(
+                    {"platform": "web", "anonymous_id": device, "email": "mo@corp.io", **CREATE}
+                )
+            )
+        recorded += 2
+        assert joined["uuid"] == older["uuid"]
+        by_retired = data(service.post({"platform": "web", "anonymous_id": newer["uuid"]}))
+        assert by_retired["uuid"] == older["uuid"] and len(by_retired["journal"]) == 4
+
         # a second run, with the service still serving, ingests what landed during the first
         wait_for(
             lambda: len(landed_lines(service)) >= recorded + len(load.acked),
@@ -261,12 +280,15 @@ def test_the_pipeline_ingests_what_the_service_accepts_while_it_keeps_serving(
             "seg-anon-1": segment["uuid"],
             "laptop-7": laptop["uuid"],
             "phone-7": phone["uuid"],
+            "m-old": older["uuid"],
+            "m-new": newer["uuid"],
             **load.acked,
         }
         current = {
             device: data(service.post({"platform": "web", "anonymous_id": device}))["uuid"]
             for device in ("anonUser1234567", "user123", "seg-anon-1", "laptop-7", "phone-7")
         }
+        after_merge = data(service.post({"platform": "web", "anonymous_id": newer["uuid"]}))
         assert not holds_open(service.process.pid, tmp_path / "identity.duckdb")
 
     with warehouse(tmp_path) as con:
@@ -301,6 +323,10 @@ def test_the_pipeline_ingests_what_the_service_accepts_while_it_keeps_serving(
     for device, uuid in current.items():
         assert uuid == graph[device], device
     assert graph["laptop-7"] == graph["phone-7"] == laptop["uuid"]
+    # the pipeline recorded the merge the service made at once
+    assert graph["m-new"] == graph["m-old"] == older["uuid"]
+    assert merges[newer["uuid"]] == older["uuid"]
+    assert after_merge == {"uuid": older["uuid"], "journal": by_retired["journal"]}
 
 
 def test_a_sigkill_mid_load_loses_no_event_the_pipeline_should_ingest(tmp_path: Path) -> None:

@@ -29,10 +29,25 @@ from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.warehouse import run_script, transaction
 
 PACKAGE = "identity_pipeline.events"
+EVENT_FIELDS = (
+    "event_id",
+    "created_at",
+    "platform",
+    "anonymous_id",
+    "email",
+    "phone",
+    "fbclid",
+    "gclid",
+    "gaclid",
+    "valuation_properties",
+)
+"""The fields of a landed event: seed 003's request body plus event_id and created_at
+(`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
 INGEST_SEQ_KEY = "events_ingest_seq"
 _SCRATCH = (
     "ev_lines",
-    "ev_csv_raw",
+    "ev_line_numbers",
+    "ev_raw_lines",
     "ev_csv_errors",
     "ev_csv_scans",
     "ev_fields",
@@ -89,16 +104,14 @@ def ingest_event_files(
         for file in changed_since(events_dir, known, report, EVENT_SUFFIXES):
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
             try:
-                rows_read = _stage_lines(con, file.path)
+                _stage_lines(con, file.path)
             except InputFileError as error:
                 _record_file(con, file, loaded_at, status="failed", error=error.reason)
                 report.files_failed.append(f"{file.rel}: {error.reason}")
                 continue
             if report.ingest_seq is None:
                 report.ingest_seq = _next_ingest_seq(con)
-            counts = _check_and_store(
-                con, file, rows_read, loaded_at, default_region, report.ingest_seq
-            )
+            counts = _check_and_store(con, file, loaded_at, default_region, report.ingest_seq)
             report.files_loaded += 1
             report.rows_read += counts.rows_read
             report.rows_loaded += counts.stored
@@ -113,7 +126,7 @@ def ingest_event_files(
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS ev_parquet")
+    con.execute("DROP VIEW IF EXISTS ev_lines")
     for table in _SCRATCH:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -139,9 +152,9 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _stage_lines(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Temp table ev_lines (line_number, line): the file's rows as JSON object text, and
-    ev_line_rejects' first part (lines that are not UTF-8). Returns the rows read."""
+def _stage_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Temp view ev_lines (line_number, line): the file's rows as JSON object text; lines
+    that are not UTF-8 in ev_csv_errors."""
     _drop_scratch(con)
     if path.stat().st_size == 0:
         raise InputFileError(path, "empty file (0 bytes)")
@@ -152,11 +165,6 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         )
     else:
         _stage_json_lines(con, path)
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM ev_lines WHERE trim(line, chr(32) || chr(9) || chr(13)) "
-        "<> '') + (SELECT count(*) FROM ev_csv_errors)"
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _stage_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -170,28 +178,29 @@ def _stage_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
     with read_errors(path):
         con.execute(
-            f"CREATE TEMP TABLE ev_csv_raw AS SELECT * FROM read_csv({_literal(path)}, {options})"
+            f"CREATE TEMP TABLE ev_raw_lines AS SELECT * FROM read_csv({_literal(path)}, {options})"
         )
     (errors,) = con.execute("SELECT count(*) FROM ev_csv_errors").fetchone() or (0,)
     if not errors:
         con.execute(
-            "CREATE TEMP TABLE ev_lines AS SELECT rowid + 1 AS line_number, line FROM ev_csv_raw"
+            "CREATE TEMP VIEW ev_lines AS SELECT rowid + 1 AS line_number, line FROM ev_raw_lines"
         )
         return
-    # ev_csv_raw.rowid counts good lines only: shift each past the bad lines before it.
+    # ev_raw_lines.rowid counts good lines only: shift each past the bad lines before it.
     con.execute(
         """
-        CREATE TEMP TABLE ev_lines AS
-        WITH bad AS (SELECT DISTINCT line FROM ev_csv_errors),
-        good AS (
-            SELECT i AS line_number, row_number() OVER (ORDER BY i) AS k
-            FROM range(1, (SELECT count(*) FROM ev_csv_raw) + (SELECT count(*) FROM bad) + 1)
-                AS t(i)
-            WHERE i NOT IN (SELECT line FROM bad)
-        )
-        SELECT good.line_number, raw.line
-        FROM (SELECT rowid + 1 AS k, line FROM ev_csv_raw) AS raw JOIN good USING (k)
-        ORDER BY good.line_number
+        CREATE TEMP TABLE ev_line_numbers AS
+        WITH bad AS (SELECT DISTINCT line FROM ev_csv_errors)
+        SELECT row_number() OVER (ORDER BY i) - 1 AS k, i AS line_number
+        FROM range(1, (SELECT count(*) FROM ev_raw_lines) + (SELECT count(*) FROM bad) + 1) AS t(i)
+        WHERE i NOT IN (SELECT line FROM bad)
+        """
+    )
+    con.execute(
+        """
+        CREATE TEMP VIEW ev_lines AS
+        SELECT n.line_number, raw.line
+        FROM ev_raw_lines AS raw JOIN ev_line_numbers AS n ON n.k = raw.rowid
         """
     )
 
@@ -210,26 +219,27 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         if kind.upper().startswith(("TIMESTAMP", "DATE")):
             expr = f"strftime(CAST({col} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%fZ')"
         elif key == "valuation_properties" and kind.upper() == "VARCHAR":
-            expr = f"CASE WHEN json_valid({col}) THEN json({col}) ELSE to_json({col}) END"
+            # json() errors on text that is not JSON: only valid text reaches it
+            expr = f"coalesce(json(CASE WHEN json_valid({col}) THEN {col} END), to_json({col}))"
         else:
             expr = col
         parts.append(f"'{key}', {expr}")
     with read_errors(path):
         con.execute(
             f"""
-            CREATE TEMP TABLE ev_lines AS
+            CREATE TEMP TABLE ev_raw_lines AS
             SELECT file_row_number + 1 AS line_number,
                    CAST(json_object({", ".join(parts)}) AS VARCHAR) AS line
             FROM read_parquet({_literal(path)}, file_row_number = true)
             ORDER BY line_number
             """
         )
+    con.execute("CREATE TEMP VIEW ev_lines AS SELECT line_number, line FROM ev_raw_lines")
 
 
 def _check_and_store(
     con: duckdb.DuckDBPyConnection,
     file: ChangedFile,
-    rows_read: int,
     loaded_at: datetime,
     default_region: str,
     ingest_seq: int,
@@ -247,7 +257,7 @@ def _check_and_store(
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE ev_forgotten (line_number BIGINT)")
     run_script(con, PACKAGE, "create_event_batch.sql")
-    counts = _file_counts(con, rows_read)
+    counts = _file_counts(con)
     params: dict[str, Any] = {
         "source_file": file.rel,
         "loaded_at": loaded_at,
@@ -259,10 +269,12 @@ def _check_and_store(
     return counts
 
 
-def _file_counts(con: duckdb.DuckDBPyConnection, rows_read: int) -> FileCounts:
+def _file_counts(con: duckdb.DuckDBPyConnection) -> FileCounts:
     row = con.execute(
         """
-        SELECT count(*) FILTER (WHERE fate = 'stored'),
+        SELECT (SELECT count(*) FILTER (WHERE NOT coalesce(blank, true)) FROM ev_fields)
+                   + (SELECT count(DISTINCT line) FROM ev_csv_errors),
+               count(*) FILTER (WHERE fate = 'stored'),
                count(*) FILTER (WHERE fate = 'duplicate'),
                count(*) FILTER (WHERE fate = 'forgotten'),
                (SELECT count(*) FILTER (WHERE NOT kept) FROM ev_rejects),
@@ -272,9 +284,9 @@ def _file_counts(con: duckdb.DuckDBPyConnection, rows_read: int) -> FileCounts:
         """
     ).fetchone()
     assert row is not None
-    stored, duplicates, forgotten, rejected, fields_rejected, days = row
+    rows_read, stored, duplicates, forgotten, rejected, fields_rejected, days = row
     return FileCounts(
-        rows_read=rows_read,
+        rows_read=int(rows_read),
         stored=int(stored),
         rejected=int(rejected),
         fields_rejected=int(fields_rejected),

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from identity_pipeline.events.ingest import EventIngestReport, ingest_event_files
+from identity_pipeline.events.ingest import EVENT_FIELDS, EventIngestReport, ingest_event_files
 from identity_pipeline.warehouse import connect
 
 SECRET_EMAIL = "very.private.person@example.com"
@@ -50,21 +50,7 @@ def write_parquet(folder: Path, name: str, rows: Sequence[dict[str, Any]]) -> Pa
     jsonl.write_text(lines_of(rows), encoding="utf-8")
     path = folder / name
     con = duckdb.connect()
-    columns = {
-        c: "VARCHAR"
-        for c in (
-            "event_id",
-            "created_at",
-            "platform",
-            "anonymous_id",
-            "email",
-            "phone",
-            "fbclid",
-            "gclid",
-            "gaclid",
-            "valuation_properties",
-        )
-    }
+    columns = {c: "VARCHAR" for c in EVENT_FIELDS}
     con.execute(
         f"COPY (SELECT * FROM read_json('{jsonl}', format = 'newline_delimited', "
         f"columns = {columns})) TO '{path}' (FORMAT parquet)"

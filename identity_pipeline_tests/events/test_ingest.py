@@ -289,16 +289,30 @@ def test_parquet_with_typed_columns_and_a_missing_required_column(warehouse: War
         TO '{warehouse.events / "typed.parquet"}' (FORMAT parquet);
         COPY (SELECT 'p2' AS event_id, 'anon' AS anonymous_id)
         TO '{warehouse.events / "no_created_at.parquet"}' (FORMAT parquet);
+        COPY (SELECT * FROM (VALUES
+                ('t1', '2026-07-03T10:00:00Z', 'a', '{{"action": "login"}}'),
+                ('t2', '2026-07-03T10:00:00Z', 'a', '{{"action": '),
+                ('t3', '2026-07-03T10:00:00Z', 'a', NULL))
+              AS t(event_id, created_at, anonymous_id, valuation_properties))
+        TO '{warehouse.events / "text_json.parquet"}' (FORMAT parquet);
         """
     )
     con.close()
     report = warehouse.ingest()
-    assert report.files_loaded == 1
+    assert report.files_loaded == 2
+    assert warehouse.rejects() == {
+        ("text_json.parquet", 2, "t2", "valuation_properties", "wrong_type", False)
+    }
+    assert warehouse.query(
+        "SELECT event_id, action FROM identity_events WHERE source_file = 'text_json.parquet' "
+        "ORDER BY 1"
+    ) == [("t1", "login"), ("t3", None)]
     assert report.files_failed == [
         "no_created_at.parquet: missing column(s): created_at; found: event_id, anonymous_id"
     ]
     assert warehouse.query(
-        "SELECT event_id, created_at, anonymous_id, action, value, currency FROM identity_events"
+        "SELECT event_id, created_at, anonymous_id, action, value, currency FROM identity_events "
+        "WHERE source_file = 'typed.parquet'"
     ) == [("p1", datetime(2026, 7, 2, 23), "anon-p", "purchase", 5.0, "EUR")]
 
 

@@ -4,7 +4,7 @@
 -- least one of anonymous_id and email. created_at is ISO 8601 (a 'Z' or an offset, else UTC).
 CREATE OR REPLACE TEMP TABLE ev_checked AS
 WITH typed AS (
-    SELECT line_number, line, t, properties,
+    SELECT line_number, t, properties,
         trim(v[1]) AS event_id,
         v[2] AS created_text,
         CAST(timezone('UTC', TRY_CAST(v[2] AS TIMESTAMPTZ)) AS TIMESTAMP) AS created_at,
@@ -19,7 +19,10 @@ WITH typed AS (
         CASE WHEN t[13] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v[11] AS DOUBLE)
              WHEN t[13] = 'VARCHAR' THEN TRY_CAST(trim(v[11]) AS DOUBLE) END AS value,
         CASE WHEN regexp_full_match(upper(trim(v[12])), '[A-Z]{3}') THEN upper(trim(v[12]))
-             END AS currency
+             END AS currency,
+        -- the first of fields 3-9 (strings) holding something else than a string or null
+        list_position(list_transform(t[3:9],
+            lambda x: coalesce(x, 'NULL') IN ('VARCHAR', 'NULL')), false) AS bad_string
     FROM ev_fields WHERE root = 'OBJECT'
 )
 SELECT *,
@@ -35,20 +38,9 @@ SELECT *,
             THEN {'field': 'created_at', 'reason': 'invalid_timestamp'}
         WHEN created_at < TIMESTAMP '2000-01-01' OR created_at >= TIMESTAMP '2100-01-01'
             THEN {'field': 'created_at', 'reason': 'out_of_range'}
-        WHEN coalesce(t[3], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'platform', 'reason': 'wrong_type'}
-        WHEN coalesce(t[4], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'anonymous_id', 'reason': 'wrong_type'}
-        WHEN coalesce(t[5], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'email', 'reason': 'wrong_type'}
-        WHEN coalesce(t[6], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'phone', 'reason': 'wrong_type'}
-        WHEN coalesce(t[7], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'fbclid', 'reason': 'wrong_type'}
-        WHEN coalesce(t[8], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'gclid', 'reason': 'wrong_type'}
-        WHEN coalesce(t[9], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')
-            THEN {'field': 'gaclid', 'reason': 'wrong_type'}
+        WHEN bad_string IS NOT NULL
+            THEN {'field': ['platform', 'anonymous_id', 'email', 'phone', 'fbclid', 'gclid',
+                            'gaclid'][bad_string], 'reason': 'wrong_type'}
         WHEN coalesce(t[10], 'OBJECT') NOT IN ('OBJECT', 'NULL')
             THEN {'field': 'valuation_properties', 'reason': 'wrong_type'}
         WHEN coalesce(t[11], 'VARCHAR') NOT IN ('VARCHAR', 'NULL')

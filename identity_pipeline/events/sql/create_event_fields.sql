@@ -1,7 +1,9 @@
 -- ev_fields: each line of ev_lines (line_number, line) with its JSON root type (`root`, NULL
--- when the line is not JSON) and, for JSON objects, each field parsed once per list of paths:
+-- when the line is not JSON), whether it is blank, and, for JSON objects, each field parsed
+-- once per list of paths:
 -- t = the field's JSON type, v = its text. json_type errors on text that is not JSON, so only
--- objects reach the field functions (try() costs nothing on the valid lines).
+-- objects reach the field functions (try() costs nothing on the valid lines). The line itself
+-- stays in ev_lines: only the events stored read it again (as raw_events.payload).
 -- Index in t: 1 event_id, 2 created_at, 3 platform, 4 anonymous_id, 5 email, 6 phone, 7 fbclid,
 -- 8 gclid, 9 gaclid, 10 valuation_properties, 11 .action, 12 .properties, 13 .properties.value
 -- Index in v: 1-9 as t, 10 .action, 11 .properties.value, 12 .properties.currency
@@ -12,7 +14,8 @@ WITH rooted AS (
 objects AS (
     SELECT line_number, line, root, CASE WHEN root = 'OBJECT' THEN line END AS j FROM rooted
 )
-SELECT line_number, line, root,
+SELECT line_number, root,
+    root IS NULL AND trim(line, chr(32) || chr(9) || chr(13)) = '' AS blank,
     json_type(j, ['$.event_id', '$.created_at', '$.platform', '$.anonymous_id', '$.email',
         '$.phone', '$.fbclid', '$.gclid', '$.gaclid', '$.valuation_properties',
         '$.valuation_properties.action', '$.valuation_properties.properties',
@@ -30,4 +33,4 @@ SELECT line_number, CAST(NULL AS VARCHAR) AS event_id, 'line' AS field,
     CASE WHEN root IS NULL THEN 'invalid_json' ELSE 'not_a_json_object' END AS reason,
     false AS kept
 FROM ev_fields
-WHERE root IS DISTINCT FROM 'OBJECT' AND trim(line, chr(32) || chr(9) || chr(13)) <> '';
+WHERE root IS DISTINCT FROM 'OBJECT' AND NOT coalesce(blank, true);

@@ -2,7 +2,7 @@
 -- from ev_dii (normalize_table's output) and `usable`: seed 003 wants an anonymous_id or an
 -- email; an event whose only one is an invalid email is rejected.
 CREATE OR REPLACE TEMP TABLE ev_hashed AS
-SELECT c.* EXCLUDE (problem, t, created_text),
+SELECT c.* EXCLUDE (problem, t, created_text, bad_string),
     nullif(trim(c.anonymous_id), '') AS anonymous_key,
     nullif(trim(c.fbclid), '') AS fbclid_key,
     coalesce(nullif(trim(c.gclid), ''), nullif(trim(c.gaclid), '')) AS gclid_key,

@@ -8,11 +8,12 @@ SELECT $source_file AS source_file, line_number, event_id, field, reason,
 FROM ev_rejects;
 
 INSERT INTO raw_events BY NAME
-SELECT event_id, created_at, day, platform, anonymous_id, email, phone, fbclid,
-    coalesce(nullif(trim(gclid), ''), gaclid) AS gclid, line AS payload,
-    $source_file AS source_file, line_number, CAST($ingest_seq AS BIGINT) AS ingest_seq,
+SELECT b.event_id, b.created_at, b.day, b.platform, b.anonymous_id, b.email, b.phone, b.fbclid,
+    coalesce(nullif(trim(b.gclid), ''), b.gaclid) AS gclid, l.line AS payload,
+    $source_file AS source_file, b.line_number, CAST($ingest_seq AS BIGINT) AS ingest_seq,
     CAST($loaded_at AS TIMESTAMP) AS loaded_at
-FROM ev_batch WHERE fate = 'stored';
+FROM ev_batch AS b JOIN ev_lines AS l USING (line_number)
+WHERE b.fate = 'stored';
 
 INSERT INTO identity_events BY NAME
 SELECT event_id, created_at, day, platform, action, properties, value, currency,

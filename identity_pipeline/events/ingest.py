@@ -24,6 +24,7 @@ from identity_pipeline.landing.readers import (
     InputFileError,
     read_errors,
     require_columns,
+    sanitized,
 )
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.warehouse import run_script, transaction
@@ -45,7 +46,6 @@ EVENT_FIELDS = (
 (`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
 INGEST_SEQ_KEY = "events_ingest_seq"
 _SCRATCH = (
-    "ev_lines",
     "ev_line_numbers",
     "ev_raw_lines",
     "ev_csv_errors",
@@ -111,7 +111,14 @@ def ingest_event_files(
                 continue
             if report.ingest_seq is None:
                 report.ingest_seq = _next_ingest_seq(con)
-            counts = _check_and_store(con, file, loaded_at, default_region, report.ingest_seq)
+            try:
+                counts = _check_and_store(con, file, loaded_at, default_region, report.ingest_seq)
+            except duckdb.Error as error:
+                # DuckDB's messages may quote input: keep only what names no content
+                reason = f"not loaded: {sanitized(error).split('Input:')[0].strip()}"
+                _record_file(con, file, loaded_at, status="failed", error=reason)
+                report.files_failed.append(f"{file.rel}: {reason}")
+                continue
             report.files_loaded += 1
             report.rows_read += counts.rows_read
             report.rows_loaded += counts.stored

@@ -70,7 +70,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             progress.update(task, description=f"{name}: {what}")
             if name == "generate":
                 generate_contacts(rows, landing, seed=seed)
-                generate_events(events, landing, seed=seed)
+                generate_events(events, landing, seed=seed, contacts_rows=rows, contacts_seed=seed)
                 generate_activity(
                     landing,
                     contacts_rows=rows,

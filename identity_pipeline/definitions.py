@@ -15,6 +15,7 @@ from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.identity_graph import definitions as identity_graph
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
+from identity_pipeline.privacy import definitions as privacy
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 from identity_pipeline.service import definitions as service
 from identity_pipeline.uid2 import definitions as uid2
@@ -33,5 +34,6 @@ defs = Definitions.merge(
     events.defs,
     identity_graph.defs,
     operations.defs,
+    privacy.defs,
     service.defs,
 )

@@ -26,6 +26,7 @@ EXPECTED_GRAPH = {
     "conversions": set(),
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
+    "forget_requests": set(),
     "identity_events": set(),
     "identity_graph": {"identity_events", "customer_dii", "dii"},
     "persons": {"identity_graph", "identity_events"},

@@ -337,3 +337,38 @@ def test_a_landed_event_file_triggers_one_refresh_run(
     assert result.run_requests[0].job_name in (None, JOB)
     assert not evaluate(result.cursor).run_requests  # the same file never launches twice
     assert event_files_sensor.job_name == JOB
+
+
+def test_stitching_rules_come_from_the_run_config(workspace: Path, disk_instance: DagsterInstance):
+    land(
+        workspace,
+        "shared.jsonl",
+        [
+            event("r1", 0, anonymous_id="family-tablet", email="mum@x.com"),
+            event("r2", 1, anonymous_id="family-tablet", email="dad@x.com"),
+            event("r3", 2, anonymous_id="kiosk-7", email="mum@x.com"),
+            event("r4", 3, anonymous_id="dad-phone", email="dad@x.com"),
+        ],
+    )
+    config = {
+        "ops": {
+            "identity_graph": {
+                "config": {
+                    "blocked_patterns": {"anonymous_id": ["^kiosk-[0-9]+$"], "*": ["^-1$"]},
+                    "max_links": {"email": 1},
+                }
+            }
+        }
+    }
+    result = run(disk_instance, config)
+    hubs = query(
+        workspace, "SELECT id_value, reason, blocked_pattern FROM identity_hubs ORDER BY 1"
+    )
+    assert hubs == [
+        ("family-tablet", "fan_out", None),  # two emails, one allowed
+        ("kiosk-7", "blocked_value", "^kiosk-[0-9]+$"),
+    ]
+    mum, dad = h("mum@x.com", "dad@x.com")
+    g = graph(workspace)
+    assert g[("email", mum)] != g[("email", dad)] == g[("anonymous_id", "dad-phone")]
+    assert hub_check(result).metadata["by_reason"].value == {"fan_out": 1, "blocked_value": 1}

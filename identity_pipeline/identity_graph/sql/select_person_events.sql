@@ -10,26 +10,24 @@ WITH graph AS (
     FROM identity_graph AS g
     WHERE $full OR g.person_id IN (SELECT person_id FROM ig_refresh_persons)
 ),
+event_identifiers AS (
+    -- each event once per identifier column, as the graph spells it (trimmed IDs, hashes)
+    SELECT e.event_id, t.id_type,
+        CASE t.id_type
+            WHEN 'anonymous_id' THEN trim(e.anonymous_id)
+            WHEN 'email' THEN e.email_hash
+            WHEN 'phone' THEN e.phone_hash
+            WHEN 'fbclid' THEN trim(e.fbclid)
+            WHEN 'gclid' THEN trim(e.gclid)
+        END AS id_value
+    FROM identity_events AS e
+    CROSS JOIN (VALUES ('anonymous_id'), ('email'), ('phone'), ('fbclid'), ('gclid'))
+        AS t (id_type)
+),
 event_persons AS (
-    SELECT e.event_id, g.person_id
-    FROM identity_events AS e
-    JOIN graph AS g ON g.id_type = 'anonymous_id' AND g.id_value = trim(e.anonymous_id)
-    UNION ALL
-    SELECT e.event_id, g.person_id
-    FROM identity_events AS e
-    JOIN graph AS g ON g.id_type = 'email' AND g.id_value = e.email_hash
-    UNION ALL
-    SELECT e.event_id, g.person_id
-    FROM identity_events AS e
-    JOIN graph AS g ON g.id_type = 'phone' AND g.id_value = e.phone_hash
-    UNION ALL
-    SELECT e.event_id, g.person_id
-    FROM identity_events AS e
-    JOIN graph AS g ON g.id_type = 'fbclid' AND g.id_value = trim(e.fbclid)
-    UNION ALL
-    SELECT e.event_id, g.person_id
-    FROM identity_events AS e
-    JOIN graph AS g ON g.id_type = 'gclid' AND g.id_value = trim(e.gclid)
+    SELECT i.event_id, g.person_id
+    FROM event_identifiers AS i
+    JOIN graph AS g ON g.id_type = i.id_type AND g.id_value = i.id_value
 ),
 owned AS (
     SELECT event_id, min(person_id) AS person_id FROM event_persons GROUP BY event_id

@@ -10,6 +10,7 @@ from dagster import Definitions, in_process_executor
 
 from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
+from identity_pipeline.customers import definitions as customers
 from identity_pipeline.events import definitions as events
 from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.identity_graph import definitions as identity_graph
@@ -34,6 +35,7 @@ defs = Definitions.merge(
     events.defs,
     identity_graph.defs,
     operations.defs,
+    customers.defs,
     privacy.defs,
     service.defs,
 )

@@ -54,6 +54,7 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
     assert "UID2 mapped" in first.stdout
     assert "attribution per campaign" in first.stdout
     assert "persons on several devices" in first.stdout
+    assert "persons in segment engaged_no_purchase" in first.stdout
     # Not a terminal: whole lines, one per step, no progress bar redrawn with control codes.
     steps = [line for line in first.stdout.splitlines() if re.match(r"\[\d/6\] ", line)]
     assert [s.split(":")[0] for s in steps] == [
@@ -73,6 +74,17 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
         attributed = con.execute("SELECT count(*) FROM attributed_conversions").fetchone()
         days = con.execute("SELECT count(DISTINCT day) FROM campaign_attribution").fetchone()
     assert attributed is not None and attributed[0] > 0
+    with duckdb.connect(str(tmp_path / "identity.duckdb"), read_only=True) as con:
+        scored = con.execute(
+            "SELECT (SELECT count(*) FROM persons), count(*), count(DISTINCT segment) "
+            "FROM customer_segments"
+        ).fetchone()
+        unconverted = con.execute(
+            "SELECT sum(unconverted_purchases), sum(total_purchases) FROM customer_metrics"
+        ).fetchone()
+    assert scored is not None and scored[0] == scored[1] and scored[2] >= 3
+    # The sample rates cover every currency the generator writes: nothing left unconverted.
+    assert unconverted is not None and unconverted[0] == 0 and unconverted[1] > 0
     assert days == (30,)
     second = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False

@@ -29,7 +29,10 @@ def _jobs() -> list[tuple[str, str]]:
         ("ingest_contacts", "raw_contacts -> dii"),
         ("uid2_refresh", "optouts -> uid2_due_for_refresh -> uid2_mapping"),
         ("id5_refresh", "id5_due_for_refresh -> id5_mapping, id5_uid_history"),
-        ("identity_graph_refresh", "identity_events -> identity_graph -> persons, journal"),
+        (
+            "identity_graph_refresh",
+            "identity_events -> identity_graph -> persons, journal -> customer scores",
+        ),
     ]
 
 
@@ -41,6 +44,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
+    from identity_pipeline.dev.currency_rates import write_sample_rates
     from identity_pipeline.dev.events import generate_events
     from identity_pipeline.dev.generate_activity import generate_activity
     from identity_pipeline.dev.generate_contacts import generate_contacts
@@ -71,6 +75,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             if name == "generate":
                 generate_contacts(rows, landing, seed=seed)
                 generate_events(events, landing, seed=seed, contacts_rows=rows, contacts_seed=seed)
+                write_sample_rates(landing)  # the generator's EUR and GBP in USD
                 generate_activity(
                     landing,
                     contacts_rows=rows,
@@ -106,6 +111,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 def _print_summary(console: Any) -> None:
     from rich.table import Table
 
+    from identity_pipeline.customers.scoring import SEGMENTS
     from identity_pipeline.warehouse import connect
 
     database = settings.database_path()
@@ -116,6 +122,9 @@ def _print_summary(console: Any) -> None:
 
         identities = dict(con.execute("SELECT dii_type, count(*) FROM dii GROUP BY 1").fetchall())
         uid2 = dict(con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall())
+        segments = dict(
+            con.execute("SELECT segment, count(*) FROM customer_segments GROUP BY 1").fetchall()
+        )
         rejects = con.execute(
             "SELECT reason, count(*) FROM dii_rejects GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
@@ -153,6 +162,7 @@ def _print_summary(console: Any) -> None:
                 one("SELECT count(*) FROM persons WHERE len(customer_ids) > 0"),
             ),
             ("hubs (identifiers that link nobody)", one("SELECT count(*) FROM identity_hubs")),
+            *((f"persons in segment {name}", segments.get(name, 0)) for name in SEGMENTS),
             ("conversions", one("SELECT count(*) FROM conversions")),
             (
                 "attributed conversions",

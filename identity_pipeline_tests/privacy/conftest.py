@@ -11,6 +11,13 @@ from typing import Any
 import duckdb
 from uid2_client import normalize_and_hash_email, normalize_and_hash_phone
 
+from identity_pipeline.customers.config import (
+    CustomerMetricsConfig,
+    CustomerSegmentsConfig,
+    metrics_settings,
+    segment_thresholds,
+)
+from identity_pipeline.customers.scoring import score_metrics, score_segments, score_value
 from identity_pipeline.identity_graph.stitch import stitch_events
 from identity_pipeline.warehouse import connect
 
@@ -121,7 +128,7 @@ def stitch_new(con: duckdb.DuckDBPyConnection, seq: int) -> None:
 
 
 def build_world(database: Path) -> dict[str, str]:
-    """Two batches stitched; persons, person_journal and a score table derived from them.
+    """Two batches stitched; persons, person_journal and the score tables derived from them.
     Returns {'ann': person_id, 'bob': person_id, 'ann_retired': old person_id}."""
     with connect(database) as con:
         insert_events(con, FIRST_BATCH, 1)
@@ -142,12 +149,13 @@ def build_world(database: Path) -> dict[str, str]:
                 p.phones, p.anonymous_ids, 0, 0, [], [], p.updated_at
             FROM identity_persons AS p JOIN person_journal AS j USING (person_id)
             GROUP BY ALL;
-            CREATE TABLE IF NOT EXISTS customer_metrics (person_id VARCHAR, purchases BIGINT);
-            INSERT INTO customer_metrics
-            SELECT person_id, count(*) FILTER (WHERE action = 'purchase') FROM person_journal
-            GROUP BY ALL;
             """
         )
+        # The score tables, through the real scoring (customers package).
+        settings = metrics_settings(CustomerMetricsConfig(reporting_currency="USD"))
+        score_metrics(con, settings, database.parent / "no-rates", T0)
+        score_value(con, T0)
+        score_segments(con, segment_thresholds(CustomerSegmentsConfig()), T0)
         ids = {
             name: str(
                 con.execute(

@@ -38,6 +38,9 @@ TABLES = (
     "persons",
     "person_merges",
     "customer_metrics",
+    "customer_spend_by_currency",
+    "customer_value",
+    "customer_segments",
 )
 
 
@@ -130,6 +133,9 @@ def test_forget_by_email_removes_every_trace_and_deny_lists_the_person(
     assert set(FORGET_TABLES) < set(deleted)  # every table read is listed, 0 or not
     assert {table: rows for table, rows in deleted.items() if rows} == {
         "customer_metrics": 1,
+        "customer_segments": 1,
+        "customer_spend_by_currency": 1,  # Ann's one purchase, in USD
+        "customer_value": 1,
         "identity_events": 5,
         "identity_graph": 5,
         "identity_identifiers": 5,

@@ -4,10 +4,10 @@ Run: .venv/bin/python benchmarks/bench_identity_service.py [--persons 1000000] [
      [--clients 64] [--write-share 0.34]
 (the test suite's smoke run: --persons 2000 --seconds 2 --clients 8)
 
-1. A published graph of PERSONS persons, synthetic (the pipeline cannot yet build one of that
-   size with journals; issue 15's person_journal is not there): skewed devices per person (half
-   have 1, some 2-3, one in fifty has 8), one journal entry per device, written with the
-   service's own `publish_snapshot`.
+1. A published graph of PERSONS persons, synthetic (so the figures measure the service, not
+   the generator and graph build): skewed devices per person (half have 1, some 2-3, one in
+   fifty has 8), one journal entry per device, written with `publish_snapshot`, the function
+   the pipeline's `identity_service_snapshot` asset ends in.
 2. The service in its own process; a client process (aiohttp, asyncio, CLIENTS connections)
    sends a mix for SECONDS: create/update requests (count_prev_visits; half a known device,
    half a new one, a third with an email) and journal requests for known devices. Prints

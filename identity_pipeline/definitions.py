@@ -18,6 +18,7 @@ from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
 from identity_pipeline.privacy import definitions as privacy
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
+from identity_pipeline.service import definitions as service
 from identity_pipeline.uid2 import definitions as uid2
 
 defs = Definitions.merge(
@@ -36,4 +37,5 @@ defs = Definitions.merge(
     operations.defs,
     customers.defs,
     privacy.defs,
+    service.defs,
 )

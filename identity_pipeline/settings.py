@@ -16,6 +16,13 @@ DEFAULT_DB = "data/identity.duckdb"
 ENV_LANDING = "IDENTITY_PIPELINE_LANDING"
 DEFAULT_LANDING = "data/landing"
 
+ENV_SERVICE_GRAPH = "IDENTITY_SERVICE_GRAPH"
+SERVICE_GRAPH_NAME = "graph_snapshot"
+DEFAULT_SERVICE_GRAPH = f"{Path(DEFAULT_DB).parent}/{SERVICE_GRAPH_NAME}"
+"""The identity service's serving copy of the graph: the pipeline's `identity_service_snapshot`
+asset publishes there and `identity-pipeline serve` reads it (one setting for both). Unset, it
+is `graph_snapshot` next to the DuckDB file, so a warehouse and its snapshot stay together."""
+
 ENV_DEFAULT_REGION = "IDENTITY_PIPELINE_DEFAULT_REGION"
 DEFAULT_REGION = "US"
 
@@ -43,6 +50,11 @@ def database_path(override: str | None = None) -> Path:
 
 def landing_path(override: str | None = None) -> Path:
     return Path(_from_env(ENV_LANDING, DEFAULT_LANDING, override))
+
+
+def service_graph_path(override: str | None = None) -> Path:
+    configured = override or os.environ.get(ENV_SERVICE_GRAPH)
+    return Path(configured) if configured else database_path().parent / SERVICE_GRAPH_NAME
 
 
 REGION_ALIASES = {"UK": "GB", "EL": "GR"}

@@ -42,6 +42,7 @@ EXPECTED_GRAPH = {
     "identity_graph": {"identity_events", "customer_dii", "dii"},
     "persons": {"identity_graph", "identity_events"},
     "person_journal": {"identity_graph", "identity_events"},
+    "identity_service_snapshot": {"persons", "person_journal"},
 }
 
 

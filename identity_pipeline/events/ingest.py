@@ -45,6 +45,9 @@ EVENT_FIELDS = (
 """The fields of a landed event: seed 003's request body plus event_id and created_at
 (`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
 INGEST_SEQ_KEY = "events_ingest_seq"
+MEMORY_LIMIT = "2GB"
+"""DuckDB's memory limit while ingesting (the rest spills to disk), restored afterwards: a file
+of millions of events is worked on in several temp tables at once."""
 _SCRATCH = (
     "ev_line_numbers",
     "ev_raw_lines",
@@ -100,6 +103,8 @@ def ingest_event_files(
     """
     report = EventIngestReport()
     known = dict(con.execute("SELECT file_path, checksum FROM event_files").fetchall())
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         for file in changed_since(events_dir, known, report, EVENT_SUFFIXES):
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -129,6 +134,8 @@ def ingest_event_files(
             report.days |= counts.days
     finally:
         _drop_scratch(con)
+        if limit:
+            con.execute(f"SET memory_limit = '{limit[0]}'")
     return report
 
 
@@ -256,6 +263,10 @@ def _check_and_store(
         "INSERT INTO ev_line_rejects SELECT line, NULL, 'line', 'not_utf8', false "
         "FROM (SELECT DISTINCT line FROM ev_csv_errors)"
     )
+    read = con.execute(
+        "SELECT (SELECT count(*) FILTER (WHERE NOT coalesce(blank, true)) FROM ev_fields) "
+        "+ (SELECT count(DISTINCT line) FROM ev_csv_errors)"
+    ).fetchone()
     run_script(con, PACKAGE, "create_event_checked.sql")
     normalize_table(con, "ev_dii_input", "ev_dii", default_region)
     run_script(con, PACKAGE, "create_event_hashed.sql")
@@ -264,7 +275,7 @@ def _check_and_store(
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE ev_forgotten (line_number BIGINT)")
     run_script(con, PACKAGE, "create_event_batch.sql")
-    counts = _file_counts(con)
+    counts = _file_counts(con, int(read[0]) if read else 0)
     params: dict[str, Any] = {
         "source_file": file.rel,
         "loaded_at": loaded_at,
@@ -276,12 +287,10 @@ def _check_and_store(
     return counts
 
 
-def _file_counts(con: duckdb.DuckDBPyConnection) -> FileCounts:
+def _file_counts(con: duckdb.DuckDBPyConnection, rows_read: int) -> FileCounts:
     row = con.execute(
         """
-        SELECT (SELECT count(*) FILTER (WHERE NOT coalesce(blank, true)) FROM ev_fields)
-                   + (SELECT count(DISTINCT line) FROM ev_csv_errors),
-               count(*) FILTER (WHERE fate = 'stored'),
+        SELECT count(*) FILTER (WHERE fate = 'stored'),
                count(*) FILTER (WHERE fate = 'duplicate'),
                count(*) FILTER (WHERE fate = 'forgotten'),
                (SELECT count(*) FILTER (WHERE NOT kept) FROM ev_rejects),
@@ -291,9 +300,9 @@ def _file_counts(con: duckdb.DuckDBPyConnection) -> FileCounts:
         """
     ).fetchone()
     assert row is not None
-    rows_read, stored, duplicates, forgotten, rejected, fields_rejected, days = row
+    stored, duplicates, forgotten, rejected, fields_rejected, days = row
     return FileCounts(
-        rows_read=int(rows_read),
+        rows_read=rows_read,
         stored=int(stored),
         rejected=int(rejected),
         fields_rejected=int(fields_rejected),

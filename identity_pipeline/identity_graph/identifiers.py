@@ -89,7 +89,7 @@ def stage_event_identifiers(
     normalize_table(con, "ig_dii_values", "ig_dii_normalized", default_region)
     materialize(con, "ig_event_identifiers", "select_event_identifiers.sql")
     con.execute("DROP TABLE ig_dii_values; DROP TABLE ig_dii_normalized")
-    materialize(con, "ig_run_identifiers", "select_run_identifiers.sql", _type_patterns(rules))
+    materialize(con, "ig_run_identifiers", "select_run_identifiers.sql", type_patterns(rules))
     materialize(con, "ig_blocked_matches", "select_blocked_patterns_matched.sql")
     con.execute(
         """
@@ -117,7 +117,7 @@ def _check_hashed_types(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _type_patterns(rules: StitchingRules) -> dict[str, object]:
+def type_patterns(rules: StitchingRules) -> dict[str, object]:
     """$re_<type>: one alternation of the type's patterns and the '*' ones (None: no pattern).
     Each pattern sits in its own group, so inline flags like (?i) stay within it."""
     params: dict[str, object] = {}

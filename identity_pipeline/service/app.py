@@ -18,7 +18,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -131,9 +131,8 @@ class IdentityService:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.snapshot = GraphSnapshot.load(self.config.graph_dir)
         self.overlay = Overlay(self.snapshot)
-        after = self.snapshot.ingested_segments.get(self.log.log_id, 0)
         chunk: list[tuple[int, bytes]] = []
-        for numbered in self.log.recover(replay_after=after):
+        for numbered in self.log.recover(skip=self._ingested(self.snapshot)):
             chunk.append(numbered)
             if len(chunk) >= REPLAY_CHUNK:
                 self._replay(chunk)
@@ -159,8 +158,7 @@ class IdentityService:
                 if not version or version == self.snapshot.version:
                     continue
                 snapshot = await asyncio.to_thread(GraphSnapshot.load, self.config.graph_dir)
-                through = snapshot.ingested_segments.get(self.log.log_id, 0)
-                self.overlay = self.overlay.carry_over(snapshot, through)
+                self.overlay = self.overlay.carry_over(snapshot, self._ingested(snapshot))
                 self.snapshot = snapshot
                 log.warning(
                     "identity service: graph %s live (%d persons, %d events carried over)",
@@ -170,6 +168,11 @@ class IdentityService:
                 )
             except Exception as exc:  # keep serving the graph we have
                 log.error("identity service: could not load a new graph: %s", type(exc).__name__)
+
+    def _ingested(self, snapshot: GraphSnapshot) -> Callable[[int], bool]:
+        """Whether the snapshot's graph holds the events of this log's segment n."""
+        ingested, log_id = snapshot.ingested, self.log.log_id
+        return lambda number: ingested.covers(log_id, number)
 
     def stop(self) -> None:
         self.log.stop()

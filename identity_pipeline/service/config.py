@@ -13,7 +13,7 @@ ENV_RATE_LIMIT = "IDENTITY_SERVICE_RATE_LIMIT"
 ENV_RATE_WINDOW = "IDENTITY_SERVICE_RATE_WINDOW_SECONDS"
 ENV_MAX_BODY = "IDENTITY_SERVICE_MAX_BODY_BYTES"
 ENV_DATA = "IDENTITY_SERVICE_DATA"
-ENV_GRAPH = "IDENTITY_SERVICE_GRAPH"
+ENV_GRAPH = settings.ENV_SERVICE_GRAPH
 ENV_SEGMENT_SECONDS = "IDENTITY_SERVICE_SEGMENT_SECONDS"
 ENV_SEGMENT_BYTES = "IDENTITY_SERVICE_SEGMENT_BYTES"
 ENV_JOURNAL_LIMIT = "IDENTITY_SERVICE_JOURNAL_LIMIT"
@@ -33,7 +33,7 @@ class ServiceConfig:
     rate_window_seconds: int = 1
     max_body_bytes: int = 65_536
     data_dir: Path = Path("data/service")
-    graph_dir: Path = Path("data/graph_snapshot")
+    graph_dir: Path = Path(settings.DEFAULT_SERVICE_GRAPH)
     landing_dir: Path = Path(settings.DEFAULT_LANDING)
     segment_seconds: float = 60.0
     segment_bytes: int = 64 * 1024 * 1024
@@ -95,7 +95,7 @@ def from_env() -> ServiceConfig:
         rate_window_seconds=_int(ENV_RATE_WINDOW, 1, 1),
         max_body_bytes=_int(ENV_MAX_BODY, 65_536, 256),
         data_dir=Path(os.environ.get(ENV_DATA) or "data/service"),
-        graph_dir=Path(os.environ.get(ENV_GRAPH) or "data/graph_snapshot"),
+        graph_dir=settings.service_graph_path(),
         landing_dir=settings.landing_path(),
         segment_seconds=_seconds(ENV_SEGMENT_SECONDS, 60.0),
         segment_bytes=_int(ENV_SEGMENT_BYTES, 64 * 1024 * 1024, 1024),

@@ -101,15 +101,15 @@ class EventLog:
                 found.append((int(match.group(1)), path, match.group(2) is not None))
         return sorted(found)
 
-    def recover(self, replay_after: int = 0) -> Iterator[tuple[int, bytes]]:
+    def recover(self, skip: Callable[[int], bool] | None = None) -> Iterator[tuple[int, bytes]]:
         """Cut torn tails, publish every unpublished segment, and yield (segment, line) for
-        segments numbered above `replay_after` (what the published graph has not ingested)."""
+        every segment n but those with `skip(n)` (what the published graph has ingested)."""
         for number, path, published in self.segments():
             if not published:
                 self._cut_torn_tail(path)
                 path = self._publish(number, path)
             self._number = max(self._number, number)
-            if number > replay_after:
+            if skip is None or not skip(number):
                 with path.open("rb") as handle:
                     for line in handle:
                         yield number, line

@@ -14,7 +14,7 @@ pieces the graph does, never its own copies:
   (about 4 ms a batch under load), so each pattern is compiled with Python's `re` when it
   means the same there (RE2's mid-pattern `(?i)` becomes a scoped `(?i:...)`; values with a
   newline, where `$` differs, go to DuckDB); a type with a pattern `re` cannot take is matched
-  by DuckDB's RE2 `regexp_matches` over the graph's own alternation (`_type_patterns`), as
+  by DuckDB's RE2 `regexp_matches` over the graph's own alternation (`type_patterns`), as
   the graph does. Tests keep both equal to DuckDB on the QA values and more.
 """
 
@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 from uid2_client.input_util import get_base64_encoded_hash, normalize_email_string
 
-from identity_pipeline.identity_graph.identifiers import _type_patterns
+from identity_pipeline.identity_graph.identifiers import type_patterns
 from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 from identity_pipeline.normalize.values import normalize_phone
 
@@ -148,7 +148,7 @@ class BlockedValues:
             if all(c is not None for c in compiled):
                 self._python[id_type] = [c for c in compiled if c is not None]
         self._con = duckdb.connect()
-        self._params = _type_patterns(rules)
+        self._params = type_patterns(rules)
         self._cache: dict[int, bool] = {}
         self._cache_size = cache_size
         cases = " ".join(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -68,12 +69,12 @@ class Overlay:
         self._uuid_nodes: dict[str, int] = {}  # every UUID answered since the snapshot -> node
         self.events: list[Event] = []
 
-    def carry_over(self, snapshot: GraphSnapshot, ingested_through: int) -> Overlay:
+    def carry_over(self, snapshot: GraphSnapshot, ingested: Callable[[int], bool]) -> Overlay:
         """A new overlay on a newer snapshot, holding the events it has not ingested (those
-        in segments after `ingested_through`), in the order they were accepted."""
+        in segments n with `ingested(n)` false), in the order they were accepted."""
         fresh = Overlay(snapshot)
         for event in self.events:
-            if event.segment > ingested_through:
+            if not ingested(event.segment):
                 fresh.apply(event)
         return fresh
 

@@ -3,27 +3,35 @@ warehouse itself (the service must not hold DuckDB's write lock while the pipeli
 
 Layout of `$IDENTITY_SERVICE_GRAPH`: `CURRENT` names the live version folder, swapped by an
 atomic rename, so a reader never sees half a snapshot. A version folder holds
-- `manifest.json`: format, published_at, counts, and `ingested_segments` ({log_id: n}: the
-  service's landing files the graph has ingested, through segment n);
+- `manifest.json`: format, published_at, counts (persons, identifiers, journal_entries), and
+  `ingested_segments` ({log_id: [[first, last], ...]}: the numbers of the service's landing
+  files `service-<log_id>-<n>.jsonl` whose events the graph holds, as sorted ranges; the
+  service drops exactly those from its memory, whatever order they were ingested in);
 - `persons.parquet`: person_id (sorted), anchor_type, anchor_value, first_seen_us,
   last_seen_us, visits, journal_offset, journal_bytes;
 - `identifiers.parquet`: id_key (sorted; the graph's key) -> person_idx (row in persons);
 - `hubs.parquet`: id_key of every identifier excluded from stitching;
 - `person_merges.parquet`: old_person_id -> new_person_id (NULL: dissolved);
 - `journal.jsonl`: journal entries (payload as sent plus created_at), grouped by person in
-  persons order, newest first; a person's lines are bytes [offset, offset + bytes).
+  persons order, newest first; a person's lines are bytes [offset, offset + bytes). It holds
+  raw payloads (emails and phones as sent): the folder is the service's serving copy of
+  `raw_events`, to be kept like the warehouse, never shared.
 
 `publish_snapshot` writes one from DuckDB relations (`publish_from_warehouse` over the
-identity graph tables); `GraphSnapshot.load` maps it into numpy arrays (about 50 bytes per
-identifier and person, plus the journal, which stays on disk behind mmap).
+identity graph tables; `publish_from_pipeline` over them and the events assets' tables, as
+the pipeline's `identity_service_snapshot` asset does); `GraphSnapshot.load` maps it into
+numpy arrays (about 50 bytes per identifier and person, plus the journal, which stays on disk
+behind mmap).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import mmap
 import os
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,14 +43,61 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from identity_pipeline.warehouse import select_sql
+
 FORMAT = 1
 UUID_BYTES = 36
+
+
+@dataclass(frozen=True)
+class IngestedSegments:
+    """Which of the service's log segments a snapshot's graph has ingested, by log: sorted,
+    disjoint ranges of segment numbers (first, last)."""
+
+    ranges: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+
+    def covers(self, log_id: str, number: int) -> bool:
+        spans = self.ranges.get(log_id, ())
+        i = bisect.bisect_right(spans, (number, 1 << 62)) - 1
+        return i >= 0 and spans[i][0] <= number <= spans[i][1]
+
+    @classmethod
+    def of(cls, numbers: Mapping[str, Iterable[int]]) -> IngestedSegments:
+        ranges: dict[str, tuple[tuple[int, int], ...]] = {}
+        for log_id, found in numbers.items():
+            spans: list[tuple[int, int]] = []
+            for n in sorted(set(found)):
+                if spans and n == spans[-1][1] + 1:
+                    spans[-1] = (spans[-1][0], n)
+                else:
+                    spans.append((n, n))
+            ranges[str(log_id)] = tuple(spans)
+        return cls(ranges)
+
+    @classmethod
+    def from_manifest(cls, raw: Mapping[str, Any]) -> IngestedSegments:
+        """Ranges as written by publish_snapshot; a bare number n (the first format's
+        "through n") reads as 1..n."""
+        ranges: dict[str, tuple[tuple[int, int], ...]] = {}
+        for log_id, value in raw.items():
+            if isinstance(value, int):
+                ranges[str(log_id)] = ((1, value),) if value > 0 else ()
+            else:
+                ranges[str(log_id)] = tuple(sorted((int(a), int(b)) for a, b in value))
+        return cls(ranges)
+
+    def to_manifest(self) -> dict[str, list[list[int]]]:
+        return {k: [[a, b] for a, b in v] for k, v in sorted(self.ranges.items())}
+
+    @property
+    def segments(self) -> int:
+        return sum(b - a + 1 for spans in self.ranges.values() for a, b in spans)
 
 
 @dataclass
 class GraphSnapshot:
     version: str = ""
-    ingested_segments: dict[str, int] = field(default_factory=dict)
+    ingested: IngestedSegments = field(default_factory=IngestedSegments)
     person_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="S36"))
     anchor_type: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     anchor_value: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
@@ -78,7 +133,7 @@ class GraphSnapshot:
         person_col = pc.cast(persons.column("person_id").combine_chunks(), pa.binary(UUID_BYTES))
         snap = cls(
             version=folder.name,
-            ingested_segments={str(k): int(v) for k, v in manifest["ingested_segments"].items()},
+            ingested=IngestedSegments.from_manifest(manifest["ingested_segments"]),
             person_ids=np.frombuffer(person_col.buffers()[1], dtype="S36")[: len(person_col)]
             if len(person_col)
             else np.zeros(0, dtype="S36"),
@@ -162,13 +217,15 @@ def publish_snapshot(
     hubs: str,
     merges: str,
     journal: str | None = None,
-    ingested_segments: dict[str, int] | None = None,
+    ingested_segments: Mapping[str, Iterable[int]] | None = None,
     keep_versions: int = 2,
 ) -> Path:
     """Write a new snapshot version from DuckDB relations (our own names) and make it
     CURRENT. persons: person_id, anchor_type, anchor_value, first_seen_at, last_seen_at,
     visits; graph: id_key, person_id; hubs: id_key; merges: old_person_id, new_person_id;
-    journal: person_id, created_at, entry (JSON text of the payload plus created_at)."""
+    journal: person_id, created_at, entry (JSON text of the payload plus created_at);
+    ingested_segments: {log_id: segment numbers} of the service's landing files the graph
+    holds. Returns the version folder; its manifest.json has the counts."""
     graph_dir.mkdir(parents=True, exist_ok=True)
     version = "v-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = graph_dir / f".{version}.tmp"
@@ -227,13 +284,21 @@ def publish_snapshot(
             TO '{folder / "person_merges.parquet"}' (FORMAT parquet);
         """
     )
-    counts = con.execute("SELECT count(*) FROM svc_persons").fetchall()[0]
+    counts = con.execute(
+        f"""
+        SELECT (SELECT count(*) FROM svc_persons),
+            (SELECT count(*) FROM {graph} AS g JOIN svc_persons AS p USING (person_id)),
+            (SELECT count(*) FROM svc_journal)
+        """
+    ).fetchall()[0]
     con.execute("DROP TABLE svc_persons; DROP TABLE svc_journal")
     manifest = {
         "format": FORMAT,
         "published_at": datetime.now(UTC).isoformat(),
         "persons": int(counts[0]),
-        "ingested_segments": dict(ingested_segments or {}),
+        "identifiers": int(counts[1]),
+        "journal_entries": int(counts[2]),
+        "ingested_segments": IngestedSegments.of(ingested_segments or {}).to_manifest(),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     for path in folder.iterdir():
@@ -257,7 +322,7 @@ def publish_from_warehouse(
     *,
     journal: str | None = None,
     activity: str | None = None,
-    ingested_segments: dict[str, int] | None = None,
+    ingested_segments: Mapping[str, Iterable[int]] | None = None,
 ) -> Path:
     """Publish the identity graph tables (identity_graph, persons, identity_hubs,
     person_merges) of `con`, the pipeline's connection, as a snapshot.
@@ -293,3 +358,49 @@ def publish_from_warehouse(
         )
     finally:
         con.execute("DROP VIEW IF EXISTS svc_src_persons")
+
+
+SQL_PACKAGE = "identity_pipeline.service"
+
+
+@dataclass(frozen=True)
+class Published:
+    folder: Path
+    persons: int
+    identifiers: int
+    journal_entries: int
+    ingested_segments: int
+
+
+def publish_from_pipeline(con: duckdb.DuckDBPyConnection, graph_dir: Path) -> Published:
+    """Publish what the pipeline's tables hold: the graph (identity_graph, identity_persons'
+    anchors, identity_hubs, person_merges), each person's visits and last_seen_at from
+    `persons`, the journal from `person_journal` with each event's payload from `raw_events`
+    (sql/select_service_journal.sql), and which service segments all that covers
+    (sql/select_service_segments_ingested.sql). Reads only; temp tables are dropped."""
+    segments: dict[str, list[int]] = {}
+    rows = con.execute(select_sql(SQL_PACKAGE, "select_service_segments_ingested.sql"))
+    for log_id, number in rows.fetchall():
+        segments.setdefault(str(log_id), []).append(int(number))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE svc_pipeline_journal AS "
+        + select_sql(SQL_PACKAGE, "select_service_journal.sql")
+    )
+    try:
+        folder = publish_from_warehouse(
+            con,
+            graph_dir,
+            journal="svc_pipeline_journal",
+            activity="persons",
+            ingested_segments=segments,
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS svc_pipeline_journal")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return Published(
+        folder=folder,
+        persons=int(manifest["persons"]),
+        identifiers=int(manifest["identifiers"]),
+        journal_entries=int(manifest["journal_entries"]),
+        ingested_segments=sum(len(v) for v in segments.values()),
+    )

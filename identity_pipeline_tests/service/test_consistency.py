@@ -44,13 +44,13 @@ def wait_for_landing(service: Service, events: int, timeout: float = 20) -> list
     raise AssertionError(f"fewer than {events} events reached landing/events/")
 
 
-def ingested_segments(files: list[Path]) -> dict[str, int]:
-    through: dict[str, int] = {}
+def ingested_segments(files: list[Path]) -> dict[str, set[int]]:
+    numbers: dict[str, set[int]] = {}
     for path in files:
         found = re.match(r"service-([0-9a-f]+)-(\d+)\.jsonl$", path.name)
         assert found, path.name
-        through[found.group(1)] = max(through.get(found.group(1), 0), int(found.group(2)))
-    return through
+        numbers.setdefault(found.group(1), set()).add(int(found.group(2)))
+    return numbers
 
 
 def pipeline_run(con: duckdb.DuckDBPyConnection, landing: Path) -> None:

@@ -1,6 +1,7 @@
 -- ev_batch: each event of ev_hashed with its fate: 'rejected' (no usable anonymous_id or
 -- email), 'forgotten' (carries a deny-listed identifier), 'duplicate' (its event_id is stored
--- already, or came earlier in this file) or 'stored'. ev_rejects: every reject row of the file.
+-- already, or came earlier in this file) or 'stored'. ev_rejects: every reject row of the file
+-- (ev_line_rejects holds the lines and events rejected before hashing).
 -- The file's ids are the small side: raw_events is scanned once, never built into a hash table.
 CREATE OR REPLACE TEMP TABLE ev_known AS
 SELECT DISTINCT r.event_id FROM raw_events AS r SEMI JOIN ev_hashed AS h USING (event_id);
@@ -26,12 +27,10 @@ FROM fated
 LEFT JOIN repeated USING (event_id)
 LEFT JOIN ev_known AS known USING (event_id);
 
+DROP TABLE ev_hashed;
+
 CREATE OR REPLACE TEMP TABLE ev_rejects AS
 SELECT line_number, event_id, field, reason, kept FROM ev_line_rejects
-UNION ALL
-SELECT line_number,
-    CASE WHEN problem.field <> 'event_id' THEN event_id END, problem.field, problem.reason, false
-FROM ev_checked WHERE problem IS NOT NULL
 UNION ALL
 SELECT line_number, event_id, 'email', email_error, false FROM ev_batch WHERE fate = 'rejected'
 UNION ALL

@@ -52,6 +52,14 @@ SELECT *,
     END AS problem
 FROM typed;
 
+-- Events with a problem are rejects; their parsed fields are not needed any more.
+INSERT INTO ev_line_rejects
+SELECT line_number, CASE WHEN problem.field <> 'event_id' THEN event_id END, problem.field,
+    problem.reason, false
+FROM ev_checked WHERE problem IS NOT NULL;
+
+DROP TABLE ev_fields;
+
 -- The emails and phones of events without a problem, for normalize_table (the dii code path).
 CREATE OR REPLACE TEMP TABLE ev_dii_input AS
 SELECT line_number, 'email' AS dii_type, email AS value, CAST(NULL AS VARCHAR) AS region

@@ -27,7 +27,8 @@ SELECT line_number, root,
     json_extract(j, '$.valuation_properties.properties') AS properties
 FROM objects;
 
--- ev_line_rejects: lines that are not a JSON object (blank lines are skipped, not rejected).
+-- ev_line_rejects: lines that are not a JSON object (blank lines are skipped, not rejected);
+-- create_event_checked.sql adds the events with a problem.
 CREATE OR REPLACE TEMP TABLE ev_line_rejects AS
 SELECT line_number, CAST(NULL AS VARCHAR) AS event_id, 'line' AS field,
     CASE WHEN root IS NULL THEN 'invalid_json' ELSE 'not_a_json_object' END AS reason,

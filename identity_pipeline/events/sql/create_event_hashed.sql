@@ -13,3 +13,7 @@ FROM ev_checked AS c
 LEFT JOIN ev_dii AS e ON e.line_number = c.line_number AND e.dii_type = 'email'
 LEFT JOIN ev_dii AS p ON p.line_number = c.line_number AND p.dii_type = 'phone'
 WHERE c.problem IS NULL;
+
+DROP TABLE ev_checked;
+DROP TABLE ev_dii;
+DROP TABLE ev_dii_input;

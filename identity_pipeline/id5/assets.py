@@ -20,8 +20,7 @@ from dagster import (
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
-from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
-from identity_pipeline.reporting.charts import mapping_status_markdown
+from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
 from identity_pipeline.resources import DuckDBWarehouse
 
 GROUP = "id5"
@@ -91,10 +90,9 @@ def id5_mapping(
 ) -> Iterator[MaterializeResult[None]]:
     with warehouse.connect() as con:
         report = map_due_identities(con, id5, settings.now(), context.log.warning)
-        by_status = dict(
-            con.execute("SELECT status, count(*) FROM id5_mapping GROUP BY 1").fetchall()
+        metadata = mapping_metadata(
+            con, report, "id5", failed="error", title="ID5 status of every email identity"
         )
-        due = still_due(con, "id5")
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
@@ -106,14 +104,9 @@ def id5_mapping(
     yield MaterializeResult(
         asset_key="id5_mapping",
         metadata={
-            **mapping_metadata(report, by_status),
+            **metadata,
             "rotated": report.rotated,
             "errors": report.errors,
-            "status_chart": MetadataValue.md(
-                mapping_status_markdown(
-                    by_status, due, failed="error", title="ID5 status of every email identity"
-                )
-            ),
         },
     )
     yield MaterializeResult(

@@ -96,11 +96,8 @@ def id5_mapping(
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
-    context.log.info(
-        f"ID5: sent {report.sent} users in {report.batches} batch(es): {report.mapped} mapped "
-        f"({report.rotated} with a new ID), {report.errors} rejected, "
-        f"{report.calls.retries} retries"
-    )
+    details = f" ({report.rotated} with a new ID), {report.errors} rejected"
+    context.log.info(report.summary("ID5", "users", details))
     yield MaterializeResult(
         asset_key="id5_mapping",
         metadata={

@@ -45,6 +45,15 @@ class BatchReport:
         """Time not spent waiting on the API: reading, building requests, parsing, writing."""
         return max(self.wall_seconds - self.calls.api_seconds, 0.0)
 
+    def summary(self, service: str, unit: str, details: str) -> str:
+        """The run in one log line, e.g. "UID2: sent 9 identities in 1 batch(es): 7 mapped,
+        1 opted out, 1 invalid, 0 retries", where `details` (the service's own counts) follow
+        "mapped"."""
+        return (
+            f"{service}: sent {self.sent} {unit} in {self.batches} batch(es): {self.mapped} "
+            f"mapped{details}, {self.calls.retries} retries"
+        )
+
 
 @dataclass(frozen=True)
 class Batch:

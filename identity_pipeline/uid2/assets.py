@@ -65,11 +65,8 @@ def uid2_mapping(
         metadata = mapping_metadata(
             con, report, "uid2", failed="invalid", title="UID2 status of every identity"
         )
-    context.log.info(
-        f"UID2: sent {report.sent} identities in {report.batches} batch(es): {report.mapped} "
-        f"mapped, {report.opted_out} opted out, {report.invalid} invalid, "
-        f"{report.calls.retries} retries"
-    )
+    details = f", {report.opted_out} opted out, {report.invalid} invalid"
+    context.log.info(report.summary("UID2", "identities", details))
     return MaterializeResult(
         metadata={
             **metadata,

@@ -1,8 +1,6 @@
 """The asset side of landed files: one pass over a landing folder as a Dagster asset, with the
 metadata and error log every such asset reports."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Callable
 from typing import Any

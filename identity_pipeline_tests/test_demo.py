@@ -17,7 +17,13 @@ from identity_pipeline.definitions import defs
 from identity_pipeline.reporting.charts import PNG_SIGNATURE, image_of
 
 pytestmark = pytest.mark.integration
-DEMO_JOBS = ["ingest_contacts", "uid2_refresh", "id5_refresh", "attribution"]
+DEMO_JOBS = [
+    "ingest_contacts",
+    "uid2_refresh",
+    "id5_refresh",
+    "identity_graph_refresh",
+    "attribution",
+]
 
 
 def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
@@ -47,14 +53,16 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
     assert "using UID2 sandbox http://127.0.0.1:" in first.stdout
     assert "UID2 mapped" in first.stdout
     assert "attribution per campaign" in first.stdout
+    assert "persons on several devices" in first.stdout
     # Not a terminal: whole lines, one per step, no progress bar redrawn with control codes.
-    steps = [line for line in first.stdout.splitlines() if re.match(r"\[\d/5\] ", line)]
+    steps = [line for line in first.stdout.splitlines() if re.match(r"\[\d/6\] ", line)]
     assert [s.split(":")[0] for s in steps] == [
-        "[1/5] generate",
-        "[2/5] ingest_contacts",
-        "[3/5] uid2_refresh",
-        "[4/5] id5_refresh",
-        "[5/5] attribution",
+        "[1/6] generate",
+        "[2/6] ingest_contacts",
+        "[3/6] uid2_refresh",
+        "[4/6] id5_refresh",
+        "[5/6] identity_graph_refresh",
+        "[6/6] attribution",
     ]
     assert "\r" not in first.stdout and "\x1b[" not in first.stdout
     assert "Warning" not in first.stdout + first.stderr  # nothing a user cannot act on

@@ -63,12 +63,17 @@ def write_row_files(
     per_file: int,
     formats: Sequence[tuple[str, str]],
     params: Callable[[int, int], dict[str, object]],
+    *,
+    prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> GeneratedFiles:
     """Rows [0, rows) of `query` in files of `per_file` rows, target/{stem}_{index:04d}.{suffix},
-    cycling through `formats` (suffix, COPY options); `params(start, stop)` binds a file's rows."""
+    cycling through `formats` (suffix, COPY options); `params(start, stop)` binds a file's rows.
+    `prepare` runs first on the writer connection (temp tables the query reads)."""
     target.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     with writer_connection() as con:
+        if prepare is not None:
+            prepare(con)
         for index, start, stop in file_ranges(rows, per_file):
             suffix, options = formats[index % len(formats)]
             path = target / f"{stem}_{index:04d}.{suffix}"

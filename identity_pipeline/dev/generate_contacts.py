@@ -19,6 +19,12 @@ FORMATS = (("csv", "FORMAT csv, HEADER true"), ("parquet", "FORMAT parquet"))
 """Files alternate CSV and Parquet, as CRM exports come in both."""
 
 
+def contacts_params(rows: int, seed: int, start: int, stop: int) -> dict[str, object]:
+    """Parameters of select_generated_contacts.sql for rows [start, stop) of `rows` in all."""
+    people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
+    return {"seed": str(seed), "start": start, "stop": stop, "people": people}
+
+
 def generate_contacts(
     rows: int, out_dir: Path, seed: int = DEFAULT_SEED, rows_per_file: int = DEFAULT_ROWS_PER_FILE
 ) -> GeneratedFiles:
@@ -26,7 +32,6 @@ def generate_contacts(
     if rows < 1:
         raise ValueError("--rows must be at least 1")
     per_file = max(1, min(rows_per_file, (rows + 1) // 2))
-    people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
     query = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
     return write_row_files(
         query,
@@ -35,5 +40,5 @@ def generate_contacts(
         rows,
         per_file,
         FORMATS,
-        lambda start, stop: {"seed": str(seed), "start": start, "stop": stop, "people": people},
+        lambda start, stop: contacts_params(rows, seed, start, stop),
     )

@@ -2,48 +2,39 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
     MaterializeResult,
     MetadataValue,
-    asset,
     multi_asset,
 )
 
 from identity_pipeline.contacts.identities import build_identities
 from identity_pipeline.contacts.ingest import ingest_contact_files
-from identity_pipeline.landing.sensors import file_metadata
+from identity_pipeline.landing.assets import landed_files_asset
+from identity_pipeline.landing.files import FileReport
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
 GROUP = "contacts"
 
 
-@asset(
-    group_name=GROUP,
-    kinds={"duckdb"},
-    description="Every landed contact file (CSV/Parquet) as raw rows; a file is re-read only "
-    "when its checksum changes. The only table that holds raw emails and phones.",
-)
+@landed_files_asset(group=GROUP, what="contact")
 def raw_contacts(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
-) -> MaterializeResult[None]:
-    started = time.perf_counter()
-    with warehouse.connect() as con:
-        report = ingest_contact_files(con, landing.contacts_dir)
-        total = con.execute("SELECT count(*) FROM raw_contacts").fetchone()
-    for message in report.files_failed:
-        context.log.error(f"contact file not loaded: {message}")
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": int(total[0]) if total else 0,
-            **file_metadata(report),
-            "rows_loaded": report.rows_loaded,
-            "rows_rejected_unparseable": report.rows_rejected,
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-    )
+    con: duckdb.DuckDBPyConnection, landing: LandingArea
+) -> tuple[FileReport, dict[str, Any]]:
+    """Every landed contact file (CSV/Parquet) as raw rows; a file is re-read only when its
+    checksum changes. The only table that holds raw emails and phones."""
+    report = ingest_contact_files(con, landing.contacts_dir)
+    total = con.execute("SELECT count(*) FROM raw_contacts").fetchone()
+    return report, {
+        "dagster/row_count": int(total[0]) if total else 0,
+        "rows_loaded": report.rows_loaded,
+        "rows_rejected_unparseable": report.rows_rejected,
+    }
 
 
 def _from_raw_contacts(name: str, description: str) -> AssetSpec:

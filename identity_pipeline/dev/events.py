@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from identity_pipeline.dev.files import copy_to_file, file_ranges, writer_connection
+from identity_pipeline.dev.files import write_row_files
 from identity_pipeline.dev.generate_contacts import contacts_params
 from identity_pipeline.warehouse import execute, select_sql
 
@@ -112,17 +112,20 @@ def generate_events(
         raise ValueError("events must be at least 1")
     if not formats or any(f not in _COPY_OPTIONS for f in formats):
         raise ValueError(f"formats must be among {sorted(_COPY_OPTIONS)}")
-    people = people or people_for(events)
-    target = out_dir / "events"
-    target.mkdir(parents=True, exist_ok=True)
-    query = events_query(customers=contacts_rows is not None)
-    paths: list[Path] = []
-    with writer_connection() as con:
+    population = people or people_for(events)
+
+    def prepare(con: duckdb.DuckDBPyConnection) -> None:
         if contacts_rows is not None:
             create_customers(con, contacts_rows, seed if contacts_seed is None else contacts_seed)
-        for index, start, stop in file_ranges(events, max(1, events_per_file)):
-            suffix = formats[index % len(formats)]
-            path = target / f"events_seed{seed}_{index:04d}.{suffix}"
-            params = event_params(seed, start, stop, people)
-            paths.append(copy_to_file(con, query, path, _COPY_OPTIONS[suffix], params))
-    return GeneratedEvents(tuple(paths), events, people)
+
+    written = write_row_files(
+        events_query(customers=contacts_rows is not None),
+        out_dir / "events",
+        f"events_seed{seed}",
+        events,
+        max(1, events_per_file),
+        [(suffix, _COPY_OPTIONS[suffix]) for suffix in formats],
+        lambda start, stop: event_params(seed, start, stop, population),
+        prepare=prepare,
+    )
+    return GeneratedEvents(written.paths, events, population)

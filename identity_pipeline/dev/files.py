@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,3 +47,35 @@ def copy_to_file(
     execute(con, f"COPY ({query}) TO '{literal}' ({options})", params)
     tmp.replace(path)
     return path
+
+
+@dataclass(frozen=True)
+class GeneratedFiles:
+    paths: tuple[Path, ...]
+    rows: int
+
+
+def write_row_files(
+    query: str,
+    target: Path,
+    stem: str,
+    rows: int,
+    per_file: int,
+    formats: Sequence[tuple[str, str]],
+    params: Callable[[int, int], dict[str, object]],
+    *,
+    prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> GeneratedFiles:
+    """Rows [0, rows) of `query` in files of `per_file` rows, target/{stem}_{index:04d}.{suffix},
+    cycling through `formats` (suffix, COPY options); `params(start, stop)` binds a file's rows.
+    `prepare` runs first on the writer connection (temp tables the query reads)."""
+    target.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    with writer_connection() as con:
+        if prepare is not None:
+            prepare(con)
+        for index, start, stop in file_ranges(rows, per_file):
+            suffix, options = formats[index % len(formats)]
+            path = target / f"{stem}_{index:04d}.{suffix}"
+            paths.append(copy_to_file(con, query, path, options, params(start, stop)))
+    return GeneratedFiles(tuple(paths), rows)

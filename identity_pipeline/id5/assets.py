@@ -20,8 +20,7 @@ from dagster import (
 from identity_pipeline import settings
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
-from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
-from identity_pipeline.reporting.charts import mapping_status_markdown
+from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
 from identity_pipeline.resources import DuckDBWarehouse
 
 GROUP = "id5"
@@ -91,29 +90,20 @@ def id5_mapping(
 ) -> Iterator[MaterializeResult[None]]:
     with warehouse.connect() as con:
         report = map_due_identities(con, id5, settings.now(), context.log.warning)
-        by_status = dict(
-            con.execute("SELECT status, count(*) FROM id5_mapping GROUP BY 1").fetchall()
+        metadata = mapping_metadata(
+            con, report, "id5", failed="error", title="ID5 status of every email identity"
         )
-        due = still_due(con, "id5")
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
-    context.log.info(
-        f"ID5: sent {report.sent} users in {report.batches} batch(es): {report.mapped} mapped "
-        f"({report.rotated} with a new ID), {report.errors} rejected, "
-        f"{report.calls.retries} retries"
-    )
+    details = f" ({report.rotated} with a new ID), {report.errors} rejected"
+    context.log.info(report.summary("ID5", "users", details))
     yield MaterializeResult(
         asset_key="id5_mapping",
         metadata={
-            **mapping_metadata(report, by_status),
+            **metadata,
             "rotated": report.rotated,
             "errors": report.errors,
-            "status_chart": MetadataValue.md(
-                mapping_status_markdown(
-                    by_status, due, failed="error", title="ID5 status of every email identity"
-                )
-            ),
         },
     )
     yield MaterializeResult(

@@ -14,14 +14,14 @@ and urllib3's debug line, which prints the request URL, gets the token redacted
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
 from pydantic import Field
 
 from identity_pipeline.mapping.http import MappingHTTPClient
-from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError
+from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError, RetryHook
 
 MAX_BATCH = 1_000
 """Users per request the API accepts."""
@@ -33,7 +33,6 @@ ENV_PARTNER_ID = "ID5_PARTNER_ID"
 ENV_TOKEN = "ID5_TOKEN"  # noqa: S105 - the variable name, not a secret
 ENV_REFRESH_DAYS = "ID5_REFRESH_DAYS"
 
-RetryHook = Callable[[str, int, float], None]
 Json = dict[str, Any]
 
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
@@ -148,6 +147,22 @@ class ID5Client(MappingHTTPClient):
         users = build_users(dii_ids, email_hashes, known_uids, countries)
         answers = self.signals(users, stats=stats, what=what, on_retry=on_retry)
         return answer_table(dii_ids, email_hashes, answers, what)
+
+    def map_batch(
+        self, rows: pa.Table, stats: CallStats, what: str, on_retry: RetryHook
+    ) -> pa.Table:
+        """A batch of due rows (dii_id, id5_hash, known_uid, country_alpha2) as one users
+        array; one answer row per row, in order."""
+        columns = rows.to_pydict()
+        return self.map_emails(
+            columns["dii_id"],
+            columns["id5_hash"],
+            columns["known_uid"],
+            columns["country_alpha2"],
+            stats=stats,
+            what=what,
+            on_retry=on_retry,
+        )
 
 
 def build_users(

@@ -7,7 +7,6 @@ in flight at a time (ID5 gives no parallelism guidance; the `id5_api` pool allow
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,17 +15,14 @@ import pyarrow as pa
 
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.mapping.batches import (
-    Batch,
     BatchReport,
     Log,
     PendingBatches,
-    RetryHook,
     map_batches,
     store_answer,
 )
-from identity_pipeline.mapping.retry import CallStats
 from identity_pipeline.normalize.values import install_macros
-from identity_pipeline.warehouse import naive_utc, run_script
+from identity_pipeline.warehouse import Params, naive_utc, run_script
 
 SQL = "identity_pipeline.id5"
 
@@ -62,30 +58,11 @@ def refresh_due_list(
     return {str(reason): int(count) for reason, count in reasons}
 
 
-def _caller(client: ID5Client) -> Callable[[Batch, CallStats, str, RetryHook], pa.Table]:
-    """The network edge: one batch as one users array."""
-
-    def call(batch: Batch, stats: CallStats, what: str, on_retry: RetryHook) -> pa.Table:
-        columns = batch.rows.to_pydict()
-        return client.map_emails(
-            columns["dii_id"],
-            columns["id5_hash"],
-            columns["known_uid"],
-            columns["country_alpha2"],
-            stats=stats,
-            what=what,
-            on_retry=on_retry,
-        )
-
-    return call
-
-
 def map_due_identities(
     con: duckdb.DuckDBPyConnection, client: ID5Client, now: datetime, log: Log
 ) -> MappingReport:
     """Map every pending due email; each answered batch commits before the run moves on."""
     report = MappingReport()
-    stored_at = naive_utc(now)
 
     def count_rotated() -> int:
         row = con.execute(
@@ -94,16 +71,15 @@ def map_due_identities(
         ).fetchall()
         return int(row[0][0])
 
-    def store(batch: Batch, answer: pa.Table, requests: int) -> None:
-        sent = batch.rows.select(["dii_id", "id5_hash", "source_seen_at"])
+    def store(rows: pa.Table, answer: pa.Table, params: Params) -> None:
+        sent = rows.select(["dii_id", "id5_hash", "source_seen_at"])
         for name in ("uid", "country_alpha2", "error_code"):
             sent = sent.append_column(name, answer.column(name))
-        params = {"now": stored_at, "requests": requests}
         report.rotated += store_answer(
             con, "id5_answer", sent, SQL, "merge_into_id5_mapping.sql", params, before=count_rotated
         )
         report.errors += answer.column("uid").null_count
-        report.mapped += batch.size - answer.column("uid").null_count
+        report.mapped += rows.num_rows - answer.column("uid").null_count
 
     columns = "dii_id, id5_hash, known_uid, country_alpha2, last_seen_at AS source_seen_at"
     map_batches(
@@ -114,8 +90,9 @@ def map_due_identities(
         service="ID5",
         unit="users",
         parallel=1,
-        call=_caller(client),
+        call=client.map_batch,
         store=store,
+        now=now,
         log=log,
     )
     return report

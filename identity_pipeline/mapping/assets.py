@@ -1,9 +1,8 @@
 """What every mapping service's Dagster assets share: the due list's run config and the
-materialization metadata of a mapping run."""
+materialization metadata of a mapping run, status chart included."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -11,6 +10,7 @@ from dagster import Config, MetadataValue
 from pydantic import Field
 
 from identity_pipeline.mapping.batches import BatchReport
+from identity_pipeline.reporting.charts import mapping_status_markdown
 
 
 class DueConfig(Config):
@@ -23,8 +23,15 @@ class DueConfig(Config):
     )
 
 
-def mapping_metadata(report: BatchReport, by_status: Mapping[Any, Any]) -> dict[str, Any]:
-    """Row count, what was sent, what the calls cost, and the table's rows per status."""
+def mapping_metadata(
+    con: duckdb.DuckDBPyConnection, report: BatchReport, service: str, *, failed: str, title: str
+) -> dict[str, Any]:
+    """Row count, what was sent, what the calls cost, `{service}_mapping`'s rows per status,
+    and the status chart (`failed`: the status the service gives what it could not map)."""
+    by_status: dict[Any, Any] = dict(
+        con.execute(f"SELECT status, count(*) FROM {service}_mapping GROUP BY 1").fetchall()
+    )
+    chart = mapping_status_markdown(by_status, still_due(con, service), failed=failed, title=title)
     calls = report.calls
     client_ms = 1000 * report.local_seconds / report.batches if report.batches else 0.0
     return {
@@ -39,16 +46,11 @@ def mapping_metadata(report: BatchReport, by_status: Mapping[Any, Any]) -> dict[
         "local_seconds": round(report.local_seconds, 3),
         "client_ms_per_batch": round(client_ms, 2),
         "status_totals": MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
+        "status_chart": MetadataValue.md(chart),
     }
 
 
 def still_due(con: duckdb.DuckDBPyConnection, service: str) -> int:
-    """Rows of `{service}_due_for_refresh` no answer has covered yet: 0 after a complete run,
-    more after one stopped early (the status chart's "still due")."""
-    return int(
-        con.execute(
-            f"SELECT count(*) FROM {service}_due_for_refresh AS due "
-            f"LEFT JOIN {service}_mapping AS m USING (dii_id) "
-            "WHERE m.dii_id IS NULL OR m.mapped_at < due.due_since"
-        ).fetchall()[0][0]
-    )
+    """Rows of the `{service}_still_due` view (due, and no answer has covered them yet): 0 after
+    a complete run, more after one stopped early (the status chart's "still due")."""
+    return int(con.execute(f"SELECT count(*) FROM {service}_still_due").fetchall()[0][0])

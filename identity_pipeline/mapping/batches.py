@@ -18,15 +18,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
-from identity_pipeline.mapping.retry import CallStats
-from identity_pipeline.warehouse import Params, run_script, transaction
+from identity_pipeline.mapping.retry import CallStats, RetryHook
+from identity_pipeline.warehouse import Params, naive_utc, run_script, transaction
 
 Log = Callable[[str], None]
-RetryHook = Callable[[str, int, float], None]
 
 
 @dataclass
@@ -44,6 +44,15 @@ class BatchReport:
     def local_seconds(self) -> float:
         """Time not spent waiting on the API: reading, building requests, parsing, writing."""
         return max(self.wall_seconds - self.calls.api_seconds, 0.0)
+
+    def summary(self, service: str, unit: str, details: str) -> str:
+        """The run in one log line, e.g. "UID2: sent 9 identities in 1 batch(es): 7 mapped,
+        1 opted out, 1 invalid, 0 retries", where `details` (the service's own counts) follow
+        "mapped"."""
+        return (
+            f"{service}: sent {self.sent} {unit} in {self.batches} batch(es): {self.mapped} "
+            f"mapped{details}, {self.calls.retries} retries"
+        )
 
 
 @dataclass(frozen=True)
@@ -90,11 +99,12 @@ class PendingBatches:
         con.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
-Call = Callable[[Batch, CallStats, str, RetryHook], pa.Table]
-"""Send one batch (the network edge, on a worker thread); one answer row per row sent."""
+Call = Callable[[pa.Table, CallStats, str, RetryHook], pa.Table]
+"""Send one batch's rows (the network edge, on a worker thread); one answer row per row sent."""
 
-Store = Callable[[Batch, pa.Table, int], None]
-"""Write one answered batch (rows, answer, requests it took) in one transaction."""
+Store = Callable[[pa.Table, pa.Table, Params], None]
+"""Write one answered batch (rows sent, answer, and the merge's parameters: `now`, the run's
+time as naive UTC, and `requests`, the requests it took) in one transaction."""
 
 Answered = tuple[Batch, pa.Table, CallStats]
 
@@ -110,16 +120,19 @@ def map_batches(
     parallel: int,
     call: Call,
     store: Store,
+    now: datetime,
     log: Log,
     finish: Callable[[], None] | None = None,
 ) -> None:
     """Cut the due rows into batches with `plan` (package, script, params), send them, at most
-    `parallel` in flight, storing each answer as it returns; then `finish`. Fills `report`.
+    `parallel` in flight, storing each answer as it returns (stamped `now`); then `finish`.
+    Fills `report`.
 
     `service` and `unit` name a batch in logs and errors ("UID2 batch 3/20 (5000 identities)");
     they never carry DII. With parallel=1 the service never sees two requests at once.
     """
     started = time.perf_counter()
+    stored_at = naive_utc(now)
     _, total = pending.plan(con, *plan)
     # Checkpoint once when the connection closes, not in the middle of a batch's commit.
     con.execute("SET checkpoint_threshold = '1GB'")
@@ -131,13 +144,13 @@ def map_batches(
         def on_retry(reason: str, attempt: int, sleep: float) -> None:
             log(f"{what}: {reason}; retry {attempt} in {sleep:.1f}s")
 
-        return batch, call(batch, stats, what, on_retry), stats
+        return batch, call(batch.rows, stats, what, on_retry), stats
 
     def absorb(batch: Batch, answer: pa.Table, stats: CallStats) -> None:
         if answer.num_rows != batch.size:
             raise RuntimeError(f"batch {batch.number}: {answer.num_rows} answers for {batch.size}")
         write_started = time.perf_counter()
-        store(batch, answer, stats.requests)
+        store(batch.rows, answer, {"now": stored_at, "requests": stats.requests})
         report.write_seconds += time.perf_counter() - write_started
         report.calls.merge(stats)
         report.batches += 1

@@ -24,12 +24,12 @@ from identity_pipeline.mapping.retry import (
     CallStats,
     FatalAPIError,
     RetryableAPIError,
+    RetryHook,
     RetryPolicy,
     call_with_retries,
 )
 
 T = TypeVar("T")
-RetryHook = Callable[[str, int, float], None]
 
 _TRANSIENT = (
     requests.ConnectionError,

@@ -22,6 +22,9 @@ from tenacity import (
 
 T = TypeVar("T")
 
+RetryHook = Callable[[str, int, float], None]
+"""`on_retry(reason, attempt, sleep_seconds)`: told about every retry, for logging."""
+
 
 class RetryableAPIError(Exception):
     """A failure that may pass if we wait: 429, 5xx, dropped connection, timeout."""
@@ -74,7 +77,7 @@ def call_with_retries(
     policy: RetryPolicy,
     stats: CallStats,
     what: str,
-    on_retry: Callable[[str, int, float], None] | None = None,
+    on_retry: RetryHook | None = None,
 ) -> T:
     """Run `call`, retrying RetryableAPIError until it succeeds or the budget is spent.
 

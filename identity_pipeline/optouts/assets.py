@@ -1,46 +1,35 @@
 """The permanent opt-out list: UID2 answers (written by uid2_mapping) plus suppression files."""
 
-import time
+from typing import Any
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+import duckdb
 
 from identity_pipeline import settings
-from identity_pipeline.landing.sensors import file_metadata
+from identity_pipeline.landing.assets import landed_files_asset
+from identity_pipeline.landing.files import FileReport
 from identity_pipeline.optouts.store import listed_hashes, purge
 from identity_pipeline.optouts.suppression import load_suppression_files
-from identity_pipeline.resources import DuckDBWarehouse, LandingArea
+from identity_pipeline.resources import LandingArea
 from identity_pipeline.warehouse import naive_utc, transaction
 
 GROUP = "optouts"
 
 
-@asset(
-    group_name=GROUP,
-    kinds={"duckdb"},
-    description="Identities that opted out, for good: from UID2 answers and from suppression "
-    "files in the landing optouts/ folder. Loading it removes their IDs everywhere.",
-)
+@landed_files_asset(group=GROUP, what="suppression")
 def optouts(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
-) -> MaterializeResult[None]:
-    started = time.perf_counter()
+    con: duckdb.DuckDBPyConnection, landing: LandingArea
+) -> tuple[FileReport, dict[str, Any]]:
+    """Identities that opted out, for good: from UID2 answers and from suppression files in the
+    landing optouts/ folder. Loading it removes their IDs everywhere."""
     now = naive_utc(settings.now())
-    with warehouse.connect() as con:
-        report = load_suppression_files(con, landing.optouts_dir, landing.phone_region, now)
-        with transaction(con):
-            purge(con, listed_hashes(con))
-        by_source = dict(con.execute("SELECT source, count(*) FROM optouts GROUP BY 1").fetchall())
-        total = sum(int(v) for v in by_source.values())
-    for message in report.files_failed:
-        context.log.error(f"suppression file not loaded: {message}")
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": total,
-            "from_uid2_api": int(by_source.get("uid2_api", 0)),
-            "from_suppression_files": int(by_source.get("suppression_file", 0)),
-            "new_from_files": report.new_optouts,
-            **file_metadata(report),
-            "values_rejected": report.values_rejected,
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-    )
+    report = load_suppression_files(con, landing.optouts_dir, landing.phone_region, now)
+    with transaction(con):
+        purge(con, listed_hashes(con))
+    by_source = dict(con.execute("SELECT source, count(*) FROM optouts GROUP BY 1").fetchall())
+    return report, {
+        "dagster/row_count": sum(int(v) for v in by_source.values()),
+        "from_uid2_api": int(by_source.get("uid2_api", 0)),
+        "from_suppression_files": int(by_source.get("suppression_file", 0)),
+        "new_from_files": report.new_optouts,
+        "values_rejected": report.values_rejected,
+    }

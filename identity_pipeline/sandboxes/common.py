@@ -219,10 +219,18 @@ class SandboxHandler(BaseHTTPRequestHandler, Generic[StateT]):
             self.not_found()
 
     def do_POST(self) -> None:
-        self.post(urlsplit(self.path))
+        url = urlsplit(self.path)
+        if url.path == CLOCK_PATH:
+            self.post_clock()
+        else:
+            self.post(url)
 
     def post(self, url: SplitResult) -> None:
-        """Answer a POST: the sandbox's API and its admin writes."""
+        """Answer a POST: the sandbox's API and its other admin writes."""
+        raise NotImplementedError
+
+    def post_clock(self) -> None:
+        """Answer POST CLOCK_PATH, {"advance_days": n}: move the sandbox clock forward."""
         raise NotImplementedError
 
     def not_found(self) -> None:
@@ -292,6 +300,39 @@ class TrafficDefaults(Protocol):
 
     @property
     def latency_ms(self) -> float: ...
+
+
+class TrafficConfig(TrafficDefaults, Protocol):
+    """The config fields behind a sandbox's opt-in misbehaviour."""
+
+    @property
+    def rate_limit_rps(self) -> float | None: ...
+
+
+TrafficConfigT = TypeVar("TrafficConfigT", bound=TrafficConfig)
+
+
+class SandboxService(Generic[TrafficConfigT]):
+    """What every sandbox's state starts from: its config, its own movable clock, one lock for
+    its counters, and the opt-in misbehaviour in front of its API (seeded faults, a rate limit,
+    the count of requests in flight)."""
+
+    def __init__(self, config: TrafficConfigT, fault_kinds: Sequence[str]) -> None:
+        self.config = config
+        self.clock = SandboxClock()
+        self.in_flight = InFlight()
+        self._lock = threading.Lock()
+        self._fault_kinds = fault_kinds
+        rps = config.rate_limit_rps
+        self._bucket = TokenBucket(rps) if rps is not None else None
+
+    def fault(self, number: int) -> str | None:
+        """The injected fault (one of the fault kinds) for the API request numbered `number`."""
+        return seeded_fault(self.config.seed, self.config.fault_rate, number, self._fault_kinds)
+
+    def take_token(self) -> bool:
+        """False means this request is over the rate limit."""
+        return self._bucket is None or self._bucket.take()
 
 
 def sandbox_parser(

@@ -24,29 +24,21 @@ import logging
 import math
 import re
 import struct
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, parse_qs
 
 from identity_pipeline.sandboxes.common import (
-    CLOCK_PATH,
     BaseSandbox,
-    InFlight,
-    SandboxClock,
     SandboxHandler,
-    TokenBucket,
+    SandboxService,
     run_cli,
     sandbox_parser,
-    seeded_fault,
     send_json,
     stable_fraction,
     stable_int,
     tally,
-)
-from identity_pipeline.sandboxes.common import (
-    STATS_PATH as STATS_PATH,  # re-exported: tests and tools import it from here
 )
 
 logger = logging.getLogger(__name__)
@@ -170,25 +162,21 @@ class _UidCodec:
         return int(lineage) if version == _UID_VERSION else None
 
 
-class _SignalsService:
+class _SignalsService(SandboxService[ID5SandboxConfig]):
     """The contract itself, free of HTTP plumbing: validation, lineage, rotation, stats."""
 
-    def __init__(self, config: ID5SandboxConfig, clock: SandboxClock) -> None:
-        self.config, self.clock = config, clock
+    def __init__(self, config: ID5SandboxConfig) -> None:
+        super().__init__(config, FAULT_KINDS)
         self.codec = _UidCodec(config.seed)
-        self._lock = threading.Lock()
         self._links: dict[str, int] = {}  # email_sha256 -> lineage pinned through known_uids
         self._stats = ID5SandboxStats()
-        self.in_flight = InFlight()
-        rps = config.rate_limit_rps
-        self._bucket = TokenBucket(rps) if rps is not None else None
 
     def begin(self) -> str | None:
         """Count a signals request and return its fault, seeded by the request's number."""
         with self._lock:
             self._stats.requests += 1
             number = self._stats.requests
-        return seeded_fault(self.config.seed, self.config.fault_rate, number, FAULT_KINDS)
+        return self.fault(number)
 
     def end(self, status: int | None, fault: str | None) -> None:
         with self._lock:
@@ -208,7 +196,7 @@ class _SignalsService:
         """False when the rate limit, or reject_parallel with another request in flight, refuses."""
         if self.config.reject_parallel and concurrent > 1:
             return False
-        return self._bucket is None or self._bucket.take()
+        return self.take_token()
 
     def answer(self, partner: str, token: str, body: bytes) -> Reply:
         cfg = self.config
@@ -288,7 +276,7 @@ class ID5UidModel:
     """
 
     def __init__(self, config: ID5SandboxConfig | None = None) -> None:
-        self._service = _SignalsService(config or ID5SandboxConfig(), SandboxClock())
+        self._service = _SignalsService(config or ID5SandboxConfig())
 
     def epoch(self, email_sha256: str, unix_days: float) -> int:
         """Rotation period number; the uid changes exactly when this does."""
@@ -308,9 +296,6 @@ class _Handler(SandboxHandler[_SignalsService]):
     def post(self, url: SplitResult) -> None:
         body = self._read_body()
         if body is None:
-            return
-        if url.path == CLOCK_PATH:
-            self._advance_clock(body)
             return
         match = _SIGNALS_PATH.fullmatch(url.path)
         if match is None:
@@ -357,6 +342,11 @@ class _Handler(SandboxHandler[_SignalsService]):
             return None
         return self.rfile.read(length)
 
+    def post_clock(self) -> None:
+        body = self._read_body()
+        if body is not None:
+            self._advance_clock(body)
+
     def _advance_clock(self, body: bytes) -> None:
         try:
             now = self.state.clock.advance(float(json.loads(body)["advance_days"]))
@@ -374,7 +364,7 @@ class ID5Sandbox(BaseSandbox[_SignalsService, ID5SandboxStats]):
         self, config: ID5SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.config = config if config is not None else ID5SandboxConfig()
-        self._service = _SignalsService(self.config, SandboxClock())
+        self._service = _SignalsService(self.config)
         super().__init__(self._service, _Handler, host, port)
 
     @property

@@ -23,9 +23,8 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -33,23 +32,16 @@ from typing import Any, ClassVar
 from urllib.parse import SplitResult
 
 from identity_pipeline.sandboxes.common import (
-    CLOCK_PATH,
     BaseSandbox,
-    InFlight,
-    SandboxClock,
     SandboxHandler,
-    TokenBucket,
+    SandboxService,
     run_cli,
     sandbox_parser,
-    seeded_fault,
     send_body,
     send_json,
     stable_fraction,
     stable_int,
     tally,
-)
-from identity_pipeline.sandboxes.common import (
-    STATS_PATH as STATS_PATH,  # re-exported: tests and tools import it from here
 )
 from identity_pipeline.sandboxes.uid2_envelope import (
     IDENTITY_KEYS,
@@ -240,30 +232,22 @@ class UID2SandboxStats:
         return asdict(self) | {"by_status": {str(k): v for k, v in sorted(self.by_status.items())}}
 
 
-class _SandboxState:
+class _SandboxState(SandboxService[UID2SandboxConfig]):
     """Operator state shared by the handler threads; every mutation happens under one lock."""
 
-    def __init__(self, config: UID2SandboxConfig, clock: SandboxClock) -> None:
-        self.config, self.clock = config, clock
+    def __init__(self, config: UID2SandboxConfig) -> None:
+        super().__init__(config, FAULT_KINDS)
         self.key = decode_secret(config.secret)
         self.model = SaltModel(config.seed)
-        self.in_flight = InFlight()
-        self._lock = threading.Lock()
         self._optouts: set[str] = set()
         self._stats = UID2SandboxStats()
         self._counter = 0
-        rps = config.rate_limit_rps
-        self._bucket = TokenBucket(rps) if rps is not None else None
 
     def next_fault(self) -> str | None:
         """The fault for the next API request: a fixed sequence from the seed and a counter."""
         with self._lock:
             n, self._counter = self._counter, self._counter + 1
-        return seeded_fault(self.config.seed, self.config.fault_rate, n, FAULT_KINDS)
-
-    def take_token(self) -> bool:
-        """False means this request is over the rate limit."""
-        return self._bucket is None or self._bucket.take()
+        return self.fault(n)
 
     def record(self, path: str, status: int | None, fault: str | None) -> None:
         with self._lock:
@@ -400,8 +384,8 @@ class _Handler(SandboxHandler[_SandboxState]):
 
     def post(self, url: SplitResult) -> None:
         path = url.path
-        if path in (CLOCK_PATH, OPTOUTS_PATH):
-            self._admin(path)
+        if path == OPTOUTS_PATH:
+            self._admin(self._add_optouts)
             return
         state = self.state
         with state.in_flight.track() as concurrent:
@@ -456,25 +440,31 @@ class _Handler(SandboxHandler[_SandboxState]):
         media = "application/octet-stream" if opened.binary else "text/plain"
         return _Reply(200, sealed, media)
 
-    def _admin(self, path: str) -> None:
+    def post_clock(self) -> None:
+        self._admin(self._advance_clock)
+
+    def _advance_clock(self, payload: dict[str, Any]) -> dict[str, Any]:
+        now = self.state.clock.advance(float(payload.get("advance_days", 0)))
+        return {"now": now.isoformat()}
+
+    def _add_optouts(self, payload: dict[str, Any]) -> dict[str, Any]:
+        hashes = [*payload.get("email_hash", []), *payload.get("phone_hash", [])]
+        if not all(isinstance(h, str) for h in hashes):
+            raise ValueError("hashes must be strings")
+        return {"status": "success", "added": self.state.add_optouts(hashes)}
+
+    def _admin(self, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """Clock and opt-out control for tests and demos: no auth, no envelope, no faults."""
-        state = self.state
         body = self._read_body()
         try:
             payload = json.loads(body or b"{}")
             if not isinstance(payload, dict):
                 raise TypeError("expected a JSON object")
-            if path == CLOCK_PATH:
-                now = state.clock.advance(float(payload.get("advance_days", 0)))
-                send_json(self, 200, {"now": now.isoformat()})
-                return
-            hashes = [*payload.get("email_hash", []), *payload.get("phone_hash", [])]
-            if not all(isinstance(h, str) for h in hashes):
-                raise ValueError("hashes must be strings")
+            reply = answer(payload)
         except (ValueError, TypeError, OverflowError) as exc:
             send_json(self, 400, {"status": "client_error", "message": str(exc)})
             return
-        send_json(self, 200, {"status": "success", "added": state.add_optouts(hashes)})
+        send_json(self, 200, reply)
 
 
 class UID2Sandbox(BaseSandbox[_SandboxState, UID2SandboxStats]):
@@ -484,7 +474,7 @@ class UID2Sandbox(BaseSandbox[_SandboxState, UID2SandboxStats]):
         self, config: UID2SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.config = config or UID2SandboxConfig()
-        self._state = _SandboxState(self.config, SandboxClock())
+        self._state = _SandboxState(self.config)
         super().__init__(self._state, _Handler, host, port)
 
     def add_optouts(self, hashes: Iterable[str]) -> None:

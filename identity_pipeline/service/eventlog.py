@@ -43,6 +43,11 @@ class Pending:
     segment: int = 0  # set by the writer: the segment the line went into
 
 
+BatchHook = Callable[[list[Pending]], None]
+"""Called with one group commit's items: before the write (`prepare`) or once synced
+(`committed`)."""
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -147,10 +152,7 @@ class EventLog:
 
     # -- running --------------------------------------------------------------------------
     def start(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        prepare: Callable[[list[Pending]], None],
-        committed: Callable[[list[Pending]], None],
+        self, loop: asyncio.AbstractEventLoop, prepare: BatchHook, committed: BatchHook
     ) -> None:
         """Open a new segment and start the writer. `prepare(batch)` runs in the writer
         before the write; `committed(batch)` runs on `loop` after the sync."""
@@ -194,10 +196,7 @@ class EventLog:
             self._open_segment()
 
     def _run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        prepare: Callable[[list[Pending]], None],
-        committed: Callable[[list[Pending]], None],
+        self, loop: asyncio.AbstractEventLoop, prepare: BatchHook, committed: BatchHook
     ) -> None:
         tick = min(1.0, self.segment_seconds / 4)
         stopping = False
@@ -205,7 +204,7 @@ class EventLog:
             try:
                 first = self._queue.get(timeout=tick)
             except queue.Empty:
-                self._rotate_safely(loop, committed)
+                self._rotate_safely()
                 continue
             if first is None:
                 break
@@ -238,11 +237,11 @@ class EventLog:
                 loop.call_soon_threadsafe(_fail, batch)
                 continue
             loop.call_soon_threadsafe(committed, batch)
-            self._rotate_safely(loop, committed)
+            self._rotate_safely()
         if self._fd >= 0 and self._failed is None:
             self._close_segment()
 
-    def _rotate_safely(self, loop: asyncio.AbstractEventLoop, committed: Any) -> None:
+    def _rotate_safely(self) -> None:
         if self._failed is None:
             try:
                 self._maybe_rotate()

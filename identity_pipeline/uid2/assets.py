@@ -6,8 +6,7 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
-from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
-from identity_pipeline.reporting.charts import mapping_status_markdown
+from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.uid2.client import UID2Client
 from identity_pipeline.uid2.mapping import map_due_identities, refresh_due_list
@@ -63,26 +62,17 @@ def uid2_mapping(
 ) -> MaterializeResult[None]:
     with warehouse.connect() as con:
         report = map_due_identities(con, uid2, settings.now(), context.log.warning)
-        by_status = dict(
-            con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall()
+        metadata = mapping_metadata(
+            con, report, "uid2", failed="invalid", title="UID2 status of every identity"
         )
-        due = still_due(con, "uid2")
-    context.log.info(
-        f"UID2: sent {report.sent} identities in {report.batches} batch(es): {report.mapped} "
-        f"mapped, {report.opted_out} opted out, {report.invalid} invalid, "
-        f"{report.calls.retries} retries"
-    )
+    details = f", {report.opted_out} opted out, {report.invalid} invalid"
+    context.log.info(report.summary("UID2", "identities", details))
     return MaterializeResult(
         metadata={
-            **mapping_metadata(report, by_status),
+            **metadata,
             "opted_out": report.opted_out,
             "invalid": report.invalid,
             "api_version": uid2.version,
             "parallel_requests": uid2.parallel_requests,
-            "status_chart": MetadataValue.md(
-                mapping_status_markdown(
-                    by_status, due, failed="invalid", title="UID2 status of every identity"
-                )
-            ),
         }
     )

@@ -14,11 +14,11 @@ guarantees (each answer array has the input array's length and order).
 import base64
 import json
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 from pydantic import Field
 from uid2_client import IdentityMapInput
@@ -27,7 +27,7 @@ from uid2_client.request_response_util import auth_headers, create_envelope, par
 from uid2_client.uid2_response import Uid2Response
 
 from identity_pipeline.mapping.http import MappingHTTPClient
-from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError
+from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError, RetryHook
 
 MAX_BATCH = 5_000
 """Operator limit on identifiers per request."""
@@ -42,7 +42,6 @@ ENV_API_VERSION = "UID2_API_VERSION"
 ENV_MAX_PARALLEL = "UID2_MAX_PARALLEL_REQUESTS"
 
 DiiType = Literal["email", "phone"]
-RetryHook = Callable[[str, int, float], None]
 
 
 class UID2Client(MappingHTTPClient):
@@ -212,6 +211,22 @@ class UID2Client(MappingHTTPClient):
         if any(not answer for answer in answers):
             raise FatalAPIError(f"{what}: the operator's answer left out an identifier")
         return _answer_table(dii_type, answers)
+
+    def map_batch(
+        self, rows: pa.Table, stats: CallStats, what: str, on_retry: RetryHook
+    ) -> pa.Table:
+        """A batch of due rows (uid2_hash, dii_type; emails first) as one v3 request, or (v2)
+        one request of the batch's single type; one answer row per row, in order."""
+        hashes = rows.column("uid2_hash").to_pylist()
+        emails = pc.sum(pc.equal(rows.column("dii_type"), "email")).as_py() or 0
+        email_hashes, phone_hashes = hashes[:emails], hashes[emails:]
+        if self.version == "v3":
+            return self.map_v3(
+                email_hashes, phone_hashes, stats=stats, what=what, on_retry=on_retry
+            )
+        if email_hashes:
+            return self.map_v2("email", email_hashes, stats=stats, what=what, on_retry=on_retry)
+        return self.map_v2("phone", phone_hashes, stats=stats, what=what, on_retry=on_retry)
 
     def rotated_buckets(
         self, since: datetime, *, stats: CallStats, on_retry: RetryHook | None = None

@@ -7,7 +7,6 @@ Opt-outs in an answer are recorded through `optouts.store` in the batch's own tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,18 +15,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from identity_pipeline.mapping.batches import (
-    Batch,
     BatchReport,
     Log,
     PendingBatches,
-    RetryHook,
     map_batches,
     store_answer,
 )
 from identity_pipeline.mapping.retry import CallStats
 from identity_pipeline.optouts.store import UID2_API, listed_hashes, purge, record_optouts
 from identity_pipeline.uid2.client import UID2Client
-from identity_pipeline.warehouse import naive_utc, run_script, transaction
+from identity_pipeline.warehouse import Params, naive_utc, run_script, transaction
 
 SQL = "identity_pipeline.uid2"
 
@@ -109,26 +106,6 @@ def _record_rotated_buckets(
     log(f"UID2 bucket check since {since:%Y-%m-%d %H:%M:%S}: {len(rotated)} bucket(s) rotated")
 
 
-def _caller(
-    client: UID2Client, version: str
-) -> Callable[[Batch, CallStats, str, RetryHook], pa.Table]:
-    """The network edge: a batch as one v3 request, or (v2) one request of a single type."""
-
-    def call(batch: Batch, stats: CallStats, what: str, on_retry: RetryHook) -> pa.Table:
-        hashes = batch.rows.column("uid2_hash").to_pylist()
-        emails = pc.sum(pc.equal(batch.rows.column("dii_type"), "email")).as_py() or 0
-        email_hashes, phone_hashes = hashes[:emails], hashes[emails:]
-        if version == "v3":
-            return client.map_v3(
-                email_hashes, phone_hashes, stats=stats, what=what, on_retry=on_retry
-            )
-        if email_hashes:
-            return client.map_v2("email", email_hashes, stats=stats, what=what, on_retry=on_retry)
-        return client.map_v2("phone", phone_hashes, stats=stats, what=what, on_retry=on_retry)
-
-    return call
-
-
 def map_due_identities(
     con: duckdb.DuckDBPyConnection, client: UID2Client, now: datetime, log: Log
 ) -> MappingReport:
@@ -136,8 +113,8 @@ def map_due_identities(
     report = MappingReport()
     stored_at = naive_utc(now)
 
-    def store(batch: Batch, answer: pa.Table, requests: int) -> None:
-        combined = batch.rows
+    def store(rows: pa.Table, answer: pa.Table, params: Params) -> None:
+        combined = rows
         for name in ("u", "p", "r", "e", "b"):
             combined = combined.append_column(name, answer.column(name))
         is_optout = pc.and_(
@@ -150,14 +127,13 @@ def map_due_identities(
             if opted_out.num_rows:
                 record_optouts(con, opted_out, source=UID2_API, now=stored_at)
 
-        params = {"now": stored_at, "requests": requests}
         store_answer(
             con, "uid2_answer", combined, SQL, "merge_into_uid2_mapping.sql", params, after=record
         )
-        mapped = batch.size - answer.column("u").null_count
+        mapped = rows.num_rows - answer.column("u").null_count
         report.mapped += mapped
         report.opted_out += opted_out.num_rows
-        report.invalid += batch.size - mapped - opted_out.num_rows
+        report.invalid += rows.num_rows - mapped - opted_out.num_rows
 
     def purge_other_ids() -> None:
         # UID2 rows were cleared batch by batch; IDs other services gave them go now.
@@ -180,8 +156,9 @@ def map_due_identities(
         service="UID2",
         unit="identities",
         parallel=client.parallel_requests,  # 1, the default: one request at a time
-        call=_caller(client, client.version),
+        call=client.map_batch,
         store=store,
+        now=now,
         log=log,
         finish=purge_other_ids,
     )

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from identity_pipeline.sandboxes.common import CLOCK_PATH
+from identity_pipeline.sandboxes.common import CLOCK_PATH, STATS_PATH
 from identity_pipeline.sandboxes.id5 import (
-    STATS_PATH,
     ID5Sandbox,
     ID5SandboxConfig,
     _parser,

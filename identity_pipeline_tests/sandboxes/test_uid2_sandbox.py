@@ -28,13 +28,12 @@ from uid2_client import (
 from uid2_client.request_response_util import create_envelope, parse_response
 from uid2_client.uid2_response import Uid2Response
 
-from identity_pipeline.sandboxes.common import CLOCK_PATH
+from identity_pipeline.sandboxes.common import CLOCK_PATH, STATS_PATH
 from identity_pipeline.sandboxes.uid2 import (
     FAULT_KINDS,
     MAPPED_TEST_IDENTITIES,
     OPTOUT_TEST_IDENTITIES,
     OPTOUTS_PATH,
-    STATS_PATH,
     UID2Sandbox,
     UID2SandboxConfig,
     bucket_id,

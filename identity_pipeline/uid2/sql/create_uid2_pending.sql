@@ -1,15 +1,13 @@
 -- Due rows a run still has to send, cut into batches: temp table uid2_pending.
 -- Params: $size (identifiers per request), $one_type ('v2' sends one identity type per request).
--- Rows mapped since the due list was built are done (a killed run's finished batches), and
+-- Only rows still due (the uid2_still_due view: a killed run's finished batches are done), and
 -- opted-out identities (the opted_out view) are never sent. pos = place in the request array for its type.
 CREATE OR REPLACE TEMP TABLE uid2_pending AS
 WITH todo AS (
     SELECT due.dii_id, due.uid2_hash, due.dii_type, d.last_seen_at
-    FROM uid2_due_for_refresh AS due
+    FROM uid2_still_due AS due
     JOIN dii AS d ON d.dii_id = due.dii_id
-    LEFT JOIN uid2_mapping AS m ON m.dii_id = due.dii_id
-    WHERE (m.dii_id IS NULL OR m.mapped_at < due.due_since)
-      AND NOT EXISTS (SELECT 1 FROM opted_out AS o WHERE o.uid2_hash = due.uid2_hash)
+    WHERE NOT EXISTS (SELECT 1 FROM opted_out AS o WHERE o.uid2_hash = due.uid2_hash)
 ),
 numbered AS (
     SELECT *,

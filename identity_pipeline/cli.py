@@ -1,4 +1,4 @@
-"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox.
+"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox, serve, forget.
 
 Heavy imports (Dagster above all) happen inside the command that needs them, so `hash` and
 `generate` start in a fraction of a second.
@@ -131,6 +131,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port)
 
 
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from identity_pipeline.privacy.command import run
+
+    return run(args)
+
+
 def _region(value: str) -> str:
     """argparse type for region codes: a clear usage error naming a region nobody knows."""
     try:
@@ -242,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="options of that sandbox (identity-pipeline sandbox uid2 --help lists them)",
     )
     sandbox.set_defaults(func=_cmd_sandbox)
+
+    forget = command(
+        "forget",
+        "forget a person (privacy request): delete their events, journal, graph entries and "
+        "scores, deny-list their identifiers, keep an audit row without the value",
+    )
+    from identity_pipeline.privacy.command import add_arguments as add_forget_arguments
+
+    add_forget_arguments(forget, _region)
+    forget.set_defaults(func=_cmd_forget)
 
     serve = command("serve", "run the identity service (seed 003's identifier API)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")

@@ -1,12 +1,10 @@
-"""The identity tables attribution reads, named once for both engines."""
+"""The identity tables attribution reads, named once for both engines.
 
-IDENTITY_TABLES = (
-    "dii",
-    "customer_dii",
-    "uid2_mapping",
-    "id5_mapping",
-    "id5_uid_history",
-    "optouts",
-)
-"""Unpartitioned identity and mapping tables the lookup reads: the attribution assets' deps
-on DuckDB, and (with the opted_out view) the tables a Spark run reads from one snapshot."""
+The list lives in identity_pipeline.engine.state, because the optouts, uid2 and id5 domains
+publish exactly these tables to the lake for the Spark engine after each of their runs; here
+they are the attribution assets' deps.
+"""
+
+from identity_pipeline.engine.state import IDENTITY_TABLES
+
+__all__ = ["IDENTITY_TABLES"]

@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
 from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
@@ -98,6 +99,7 @@ def id5_mapping(
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
+        published = publish_state(con)
     context.log.info(
         f"ID5: sent {report.sent} users in {report.batches} batch(es): {report.mapped} mapped "
         f"({report.rotated} with a new ID), {report.errors} rejected, "
@@ -107,6 +109,7 @@ def id5_mapping(
         asset_key="id5_mapping",
         metadata={
             **mapping_metadata(report, by_status),
+            **published,
             "rotated": report.rotated,
             "errors": report.errors,
             "status_chart": MetadataValue.md(

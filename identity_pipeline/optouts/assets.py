@@ -5,6 +5,7 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.optouts.store import listed_hashes, purge
 from identity_pipeline.optouts.suppression import load_suppression_files
@@ -31,6 +32,7 @@ def optouts(
             purge(con, listed_hashes(con))
         by_source = dict(con.execute("SELECT source, count(*) FROM optouts GROUP BY 1").fetchall())
         total = sum(int(v) for v in by_source.values())
+        published = publish_state(con)
     for message in report.files_failed:
         context.log.error(f"suppression file not loaded: {message}")
     return MaterializeResult(
@@ -41,6 +43,7 @@ def optouts(
             "new_from_files": report.new_optouts,
             **file_metadata(report),
             "values_rejected": report.values_rejected,
+            **published,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )

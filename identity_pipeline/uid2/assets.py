@@ -6,6 +6,7 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.mapping.assets import DueConfig, mapping_metadata, still_due
 from identity_pipeline.reporting.charts import mapping_status_markdown
 from identity_pipeline.resources import DuckDBWarehouse
@@ -67,6 +68,7 @@ def uid2_mapping(
             con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall()
         )
         due = still_due(con, "uid2")
+        published = publish_state(con)
     context.log.info(
         f"UID2: sent {report.sent} identities in {report.batches} batch(es): {report.mapped} "
         f"mapped, {report.opted_out} opted out, {report.invalid} invalid, "
@@ -75,6 +77,7 @@ def uid2_mapping(
     return MaterializeResult(
         metadata={
             **mapping_metadata(report, by_status),
+            **published,
             "opted_out": report.opted_out,
             "invalid": report.invalid,
             "api_version": uid2.version,

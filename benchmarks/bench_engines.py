@@ -78,22 +78,32 @@ def _processes() -> dict[int, tuple[int, int, str]]:
 
 
 def _tree(root: int, table: dict[int, tuple[int, int, str]]) -> set[int]:
+    """`root` and its descendants, less forks that have not exec'd yet (a JVM forking to run
+    a command: same command line as its parent, its pages shared, not more memory)."""
     members, grew = {root}, True
     while grew:
         more = {pid for pid, (ppid, _, _) in table.items() if ppid in members} - members
         grew = bool(more)
         members |= more
-    return members & set(table)
+    return {
+        pid
+        for pid in members & set(table)
+        if pid == root or table[pid][2] != table.get(table[pid][0], (0, 0, ""))[2]
+    }
 
 
 class PeakMemory:
-    """Peak RSS (MB) of the `driver` tree and of all executor JVMs, sampled in a thread."""
+    """Peak RSS (MB) of the `driver` tree and of the executor JVMs below `worker_pids` (our
+    cluster's workers: other Spark programs on a shared machine do not count), sampled in a
+    thread."""
 
-    def __init__(self, driver_pid: int) -> None:
+    def __init__(self, driver_pid: int, worker_pids: list[int]) -> None:
         self.driver_pid = driver_pid
+        self.worker_pids = worker_pids
         self.driver_mb = 0.0
         self.executors_mb = 0.0
         self.executors_seen = 0
+        self.workers_with_executors: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -109,9 +119,16 @@ class PeakMemory:
         while not self._stop.is_set():
             table = _processes()
             driver = sum(table[p][1] for p in _tree(self.driver_pid, table))
-            executors = [
-                rss for _, rss, cmd in table.values() if "CoarseGrainedExecutorBackend" in cmd
-            ]
+            executors = []
+            for worker in self.worker_pids:
+                found = [
+                    table[pid][1]
+                    for pid in _tree(worker, table)
+                    if "CoarseGrainedExecutorBackend" in table[pid][2]
+                ]
+                if found:
+                    self.workers_with_executors.add(worker)
+                executors += found
             self.driver_mb = max(self.driver_mb, driver / 2**20)
             self.executors_mb = max(self.executors_mb, sum(executors) / 2**20)
             self.executors_seen = max(self.executors_seen, len(executors))
@@ -122,10 +139,13 @@ class PeakMemory:
 
 
 def _child(
-    args: list[str], env: dict[str, str] | None = None, watch: bool = False
+    args: list[str],
+    env: dict[str, str] | None = None,
+    watch: bool = False,
+    worker_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     """Run a child Python process; its last stdout line is JSON. With `watch`, add its peak
-    memory (and the executors')."""
+    memory (and that of executors below `worker_pids`)."""
     process = subprocess.Popen(
         [sys.executable, *args],
         stdout=subprocess.PIPE,
@@ -135,7 +155,7 @@ def _child(
         start_new_session=True,
     )
     if watch:
-        with PeakMemory(process.pid) as memory:
+        with PeakMemory(process.pid, worker_pids or []) as memory:
             out, err = process.communicate()
     else:
         out, err = process.communicate()
@@ -147,6 +167,7 @@ def _child(
             driver_mb=memory.driver_mb,
             executors_mb=memory.executors_mb,
             executors_seen=memory.executors_seen,
+            workers_with_executors=len(memory.workers_with_executors),
         )
     return result
 
@@ -309,12 +330,17 @@ def run_case(people: int, impressions: int, conversions: int, engines: list[str]
                         "spark.scheduler.maxRegisteredResourcesWaitingTime": "120s",
                     }
                     env = _spark_env(cluster.master_url, lake, conf, java_home(java))
-                    result = _child([__file__, "--role", "spark"], env=env, watch=True)
+                    workers = [p.process.pid for p in cluster.processes if p.name != "master"]
+                    result = _child(
+                        [__file__, "--role", "spark"], env=env, watch=True, worker_pids=workers
+                    )
                 finally:
                     cluster.stop()
-                if result["executors_seen"] != 2:
-                    raise SystemExit(f"saw {result['executors_seen']} executor JVMs, not 2")
-                executors = f"{result['executors_mb']:,.0f} (2 JVMs)"
+                if result["workers_with_executors"] != 2:
+                    raise SystemExit(
+                        f"executor JVMs ran under {result['workers_with_executors']} of 2 workers"
+                    )
+                executors = f"{result['executors_mb']:,.0f} ({result['executors_seen']} JVMs)"
                 cores, name = 2, "Spark standalone, 2 workers x 1 core"
             counts = compare(db, lake)
             print(

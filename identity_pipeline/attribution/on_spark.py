@@ -117,13 +117,12 @@ def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
 
 
 def stage_inputs(
-    warehouse: DuckDBWarehouse, lake: Path, impression_days: DayWindow, window: DayWindow
+    warehouse: DuckDBWarehouse, lake: Path, wanted: Mapping[str, DayWindow]
 ) -> list[str]:
-    """Publish from DuckDB what the lake lacks for a run: impression and conversion days
-    never published (say, landed before the engine was switched), and a first snapshot if
-    no mapping or opt-out run has published one yet. Days already in the lake are left as
-    the impressions and conversions assets published them. Returns what was published."""
-    wanted = {"impressions": impression_days, "conversions": window}
+    """Publish from DuckDB what the lake lacks for a run: days of the `wanted` tables never
+    published (say, landed before the engine was switched), and a first snapshot if no
+    mapping or opt-out run has published one yet. Days already in the lake are left as the
+    assets published them. Returns what was published."""
     gaps = {t: missing_days(lake, t, w.start, w.end) for t, w in wanted.items()}
     no_snapshot = not (lake / SNAPSHOTS / SNAPSHOT / POINTER).exists()
     published = [f"{len(days)} {table} day(s)" for table, days in gaps.items() if days]
@@ -161,14 +160,14 @@ def _run(
     spark: SparkResource,
     table: str,
     window: DayWindow,
-    impression_days: DayWindow,
+    inputs: Mapping[str, DayWindow],
     write: Callable[[SparkEngine], Written],
 ) -> SparkStep:
-    """Stage the lake's inputs, register one snapshot (the same for every step of the run),
+    """Stage the lake's `inputs`, register one snapshot (the same for every step of the run),
     run `write` on Spark, and load the window's days of `table` back into DuckDB."""
     settings = spark.settings
     lake = local_lake(settings.lake)
-    staged = stage_inputs(warehouse, lake, impression_days, window)
+    staged = stage_inputs(warehouse, lake, {"conversions": window, **inputs})
     snapshot = spark.pinned(SNAPSHOT, lambda: latest_snapshot(str(lake), SNAPSHOT))
     engine = spark.engine()
     register_inputs(engine, snapshot)
@@ -188,7 +187,7 @@ def run_attributed_conversions(
         spark,
         "attributed_conversions",
         window,
-        window.widened(lookback_days),
+        {"impressions": window.widened(lookback_days)},
         lambda engine: attribute_conversions(engine, window, lookback_days),
     )
     with warehouse.connect() as con:
@@ -199,12 +198,13 @@ def run_attributed_conversions(
 def run_campaign_attribution(
     warehouse: DuckDBWarehouse, spark: SparkResource, window: DayWindow
 ) -> SparkStep:
-    """The campaign_attribution asset on Spark (reads the lake's attributed_conversions)."""
+    """The campaign_attribution asset on Spark. It reads the lake's attributed_conversions:
+    days the lake lacks (say, attributed on DuckDB before the switch) come from DuckDB."""
     return _run(
         warehouse,
         spark,
         "campaign_attribution",
         window,
-        window,
+        {"impressions": window, "attributed_conversions": window},
         lambda engine: summarize_campaigns(engine, window),
     )

@@ -83,8 +83,8 @@ def contact_counts_reconcile(warehouse: DuckDBWarehouse) -> AssetCheckResult:
 
 
 @_blocking_dii_check(
-    "No table but the raw_* ones (raw_contacts, raw_events) has an email/phone column or holds a value that "
-    "looks like a raw email address or E.164 phone number."
+    "No table but the raw_* ones (raw_contacts, raw_events) has an email/phone column or "
+    "holds a value that looks like a raw email address or E.164 phone number."
 )
 def no_raw_dii_in_derived_tables(warehouse: DuckDBWarehouse) -> AssetCheckResult:
     findings: dict[str, int] = {}

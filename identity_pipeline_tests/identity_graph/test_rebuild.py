@@ -98,7 +98,9 @@ def test_sql_uuids_match_pythons_uuid5_on_any_text(anonymous_ids: list[str]):
     from identity_pipeline.identity_graph.rules import StitchingRules
 
     stitch_events(con, "ev", rules=StitchingRules(blocked_patterns=()))
-    for value, person_id in con.execute("SELECT anchor_value, person_id FROM identity_persons").fetchall():
+    for value, person_id in con.execute(
+        "SELECT anchor_value, person_id FROM identity_persons"
+    ).fetchall():
         assert person_id == person_id_for("anonymous_id", value)
     assert con.execute("SELECT count(*) FROM identity_persons").fetchone() == (
         len({a.strip() for a in anonymous_ids}),

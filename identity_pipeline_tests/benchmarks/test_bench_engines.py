@@ -8,39 +8,21 @@ outputs equal DuckDB's row for row; here the printed figures must add up too.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from identity_pipeline_tests.benchmarks.test_benchmark_smoke import run_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_engines.py"
+pytestmark = pytest.mark.integration
 
 
 def test_bench_engines_smoke_cluster_equals_duckdb(tmp_path: Path) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IDENTITY_PIPELINE_", "SPARK_", "PYSPARK_", "DAGSTER_HOME"))
-    }
     args = ["--people", "2000", "--impressions", "2000", "--conversions", "200"]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--engines", "cluster"],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        cwd=tmp_path,
-        env=env,
-        check=False,
+    out = run_benchmark(
+        "bench_engines.py", *args, "--engines", "cluster", cwd=tmp_path, timeout=1200
     )
-    assert done.returncode == 0, (
-        f"bench_engines.py exited {done.returncode}:\n{done.stderr[-4000:]}"
-    )
-    out = done.stdout
     print(out)
     touches = re.search(r"duckdb: [\d.]+s, ([\d,]+) touches, ([\d,]+) campaign rows", out)
     assert touches is not None, out

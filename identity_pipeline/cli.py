@@ -1,4 +1,4 @@
-"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox.
+"""`identity-pipeline` command line: demo, ui, run, generate, hash, sandbox, serve, forget.
 
 Heavy imports (Dagster above all) happen inside the command that needs them, so `hash` and
 `generate` start in a fraction of a second.
@@ -19,13 +19,36 @@ from identity_pipeline.dagster_instance import DEFAULT_DAGSTER_HOME
 def _cmd_generate(args: argparse.Namespace) -> int:
     from identity_pipeline.dev.generate_contacts import generate_contacts
 
+    if args.events < 0:
+        print("error: --events must be 0 or more", file=sys.stderr)
+        return 2
     result = generate_contacts(args.rows, Path(args.out), seed=args.seed)
     for path in result.paths:
         print(path)
     print(f"wrote {result.rows} rows in {len(result.paths)} file(s)")
+    if args.events:
+        _generate_events(args)
     if args.days:
         return _generate_activity(args)
     return 0
+
+
+def _generate_events(args: argparse.Namespace) -> None:
+    from identity_pipeline.dev.events import DEFAULT_EVENTS_PER_FILE, generate_events
+
+    events = generate_events(
+        args.events,
+        Path(args.out),
+        seed=args.seed,
+        events_per_file=max(1, min(DEFAULT_EVENTS_PER_FILE, (args.events + 1) // 2)),
+        contacts_rows=args.rows,
+    )
+    for path in events.paths:
+        print(path)
+    print(
+        f"wrote {events.events} web and app events of {events.people} people in "
+        f"{len(events.paths)} file(s)"
+    )
 
 
 def _generate_activity(args: argparse.Namespace) -> int:
@@ -108,6 +131,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port)
 
 
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from identity_pipeline.privacy.command import run
+
+    return run(args)
+
+
 def _region(value: str) -> str:
     """argparse type for region codes: a clear usage error naming a region nobody knows."""
     try:
@@ -163,11 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = command(
         "generate",
-        "write messy sample CRM exports to OUT/contacts/ (and, with --days, ad activity)",
+        "write messy sample CRM exports to OUT/contacts/, web and app events of the same "
+        "people to OUT/events/ (and, with --days, ad activity)",
     )
     gen.add_argument("--rows", type=int, required=True, help="contacts to write (required)")
     gen.add_argument("--out", required=True, help="folder to write into (required)")
     gen.add_argument("--seed", type=int, default=42, help="same seed, same bytes")
+    gen.add_argument(
+        "--events",
+        type=int,
+        default=50_000,
+        help="web and app events to write to OUT/events/ (seed 003 bodies; 0: none)",
+    )
     gen.add_argument(
         "--days",
         type=int,
@@ -212,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="options of that sandbox (identity-pipeline sandbox uid2 --help lists them)",
     )
     sandbox.set_defaults(func=_cmd_sandbox)
+
+    forget = command(
+        "forget",
+        "forget a person (privacy request): delete their events, journal, graph entries and "
+        "scores, deny-list their identifiers, keep an audit row without the value",
+    )
+    from identity_pipeline.privacy.command import add_arguments as add_forget_arguments
+
+    add_forget_arguments(forget, _region)
+    forget.set_defaults(func=_cmd_forget)
 
     serve = command("serve", "run the identity service (seed 003's identifier API)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")

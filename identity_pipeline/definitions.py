@@ -10,10 +10,14 @@ from dagster import Definitions, in_process_executor
 
 from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
+from identity_pipeline.customers import definitions as customers
 from identity_pipeline.engine.spark import SparkResource
+from identity_pipeline.events import definitions as events
 from identity_pipeline.id5 import definitions as id5
+from identity_pipeline.identity_graph import definitions as identity_graph
 from identity_pipeline.operations import definitions as operations
 from identity_pipeline.optouts import definitions as optouts
+from identity_pipeline.privacy import definitions as privacy
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 from identity_pipeline.uid2 import definitions as uid2
 
@@ -33,5 +37,9 @@ defs = Definitions.merge(
     uid2.defs,
     id5.defs,
     attribution.defs,
+    events.defs,
+    identity_graph.defs,
     operations.defs,
+    customers.defs,
+    privacy.defs,
 )

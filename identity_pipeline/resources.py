@@ -46,7 +46,7 @@ def _landing_folder(name: str) -> property:
 
 
 class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
-    """Where source files arrive: contacts/, optouts/ (suppression files), and later data."""
+    """Where source files arrive: contacts/, optouts/ (suppression files), events/, and more."""
 
     path: str | None = Field(
         default=None,
@@ -67,6 +67,7 @@ class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
     optouts_dir = _landing_folder("optouts")
     impressions_dir = _landing_folder("impressions")
     conversions_dir = _landing_folder("conversions")
+    events_dir = _landing_folder("events")
 
     @property
     def phone_region(self) -> str:

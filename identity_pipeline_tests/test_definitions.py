@@ -26,6 +26,14 @@ EXPECTED_GRAPH = {
     "conversions": set(),
     "attributed_conversions": {"impressions", "conversions", *LOOKUP_INPUTS},
     "campaign_attribution": {"attributed_conversions", "impressions", *LOOKUP_INPUTS},
+    "customer_metrics": {"person_journal", "persons"},
+    "customer_value": {"customer_metrics"},
+    "customer_segments": {"customer_value"},
+    "forget_requests": set(),
+    "identity_events": set(),
+    "identity_graph": {"identity_events", "customer_dii", "dii"},
+    "persons": {"identity_graph", "identity_events"},
+    "person_journal": {"identity_graph", "identity_events"},
 }
 
 
@@ -106,6 +114,26 @@ def test_automation_settings_are_validated(monkeypatch):
     monkeypatch.setenv(settings.ENV_AUTOMATION, "sometimes")
     with pytest.raises(ValueError, match="running"):
         settings.automation_running()
+
+
+def test_identity_graph_refresh_is_the_whole_unpartitioned_group_with_sensor_and_schedule():
+    graph = defs.resolve_asset_graph()
+    group = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name == "identity_graph"
+    }
+    assert {"identity_events", "identity_graph", "persons", "person_journal"} <= group
+    for name in group:
+        assert graph.get(AssetKey(name)).partitions_def is None
+    job = defs.resolve_job_def("identity_graph_refresh")
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == group
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("identity_graph", "no_new_hubs") in checks
+    assert defs.resolve_sensor_def("event_files_sensor").job_name == "identity_graph_refresh"
+    schedule = defs.resolve_schedule_def("daily_identity_graph")
+    assert schedule.job_name == "identity_graph_refresh"
+    assert schedule.cron_schedule == "0 1 * * *"  # an hour before daily_refresh
 
 
 def test_attribution_assets_are_daily_with_single_run_backfills():

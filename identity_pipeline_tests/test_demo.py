@@ -17,7 +17,13 @@ from identity_pipeline.definitions import defs
 from identity_pipeline.reporting.charts import PNG_SIGNATURE, image_of
 
 pytestmark = pytest.mark.integration
-DEMO_JOBS = ["ingest_contacts", "uid2_refresh", "id5_refresh", "attribution"]
+DEMO_JOBS = [
+    "ingest_contacts",
+    "uid2_refresh",
+    "id5_refresh",
+    "identity_graph_refresh",
+    "attribution",
+]
 
 
 def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
@@ -47,14 +53,17 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
     assert "using UID2 sandbox http://127.0.0.1:" in first.stdout
     assert "UID2 mapped" in first.stdout
     assert "attribution per campaign" in first.stdout
+    assert "persons on several devices" in first.stdout
+    assert "persons in segment engaged_no_purchase" in first.stdout
     # Not a terminal: whole lines, one per step, no progress bar redrawn with control codes.
-    steps = [line for line in first.stdout.splitlines() if re.match(r"\[\d/5\] ", line)]
+    steps = [line for line in first.stdout.splitlines() if re.match(r"\[\d/6\] ", line)]
     assert [s.split(":")[0] for s in steps] == [
-        "[1/5] generate",
-        "[2/5] ingest_contacts",
-        "[3/5] uid2_refresh",
-        "[4/5] id5_refresh",
-        "[5/5] attribution",
+        "[1/6] generate",
+        "[2/6] ingest_contacts",
+        "[3/6] uid2_refresh",
+        "[4/6] id5_refresh",
+        "[5/6] identity_graph_refresh",
+        "[6/6] attribution",
     ]
     assert "\r" not in first.stdout and "\x1b[" not in first.stdout
     assert "Warning" not in first.stdout + first.stderr  # nothing a user cannot act on
@@ -65,6 +74,17 @@ def test_demo_runs_end_to_end_and_is_repeatable(tmp_path: Path):
         attributed = con.execute("SELECT count(*) FROM attributed_conversions").fetchone()
         days = con.execute("SELECT count(DISTINCT day) FROM campaign_attribution").fetchone()
     assert attributed is not None and attributed[0] > 0
+    with duckdb.connect(str(tmp_path / "identity.duckdb"), read_only=True) as con:
+        scored = con.execute(
+            "SELECT (SELECT count(*) FROM persons), count(*), count(DISTINCT segment) "
+            "FROM customer_segments"
+        ).fetchone()
+        unconverted = con.execute(
+            "SELECT sum(unconverted_purchases), sum(total_purchases) FROM customer_metrics"
+        ).fetchone()
+    assert scored is not None and scored[0] == scored[1] and scored[2] >= 3
+    # The sample rates cover every currency the generator writes: nothing left unconverted.
+    assert unconverted is not None and unconverted[0] == 0 and unconverted[1] > 0
     assert days == (30,)
     second = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=300, check=False

@@ -1,8 +1,10 @@
 """`identity-pipeline demo`: sample data through the real Dagster jobs, then a summary.
 
-generate (contacts and 30 days of impressions/conversions) -> ingest_contacts -> uid2_refresh
--> id5_refresh -> attribution over the generated days, as one ranged run. Without UID2 or ID5
-credentials in the environment the demo starts the matching local sandbox on 127.0.0.1.
+generate (contacts, web/app events in landing/events/ and 30 days of impressions/conversions)
+-> ingest_contacts -> uid2_refresh -> id5_refresh -> identity_graph_refresh (events ingested,
+stitched with the CRM into persons) -> attribution over the generated days, as one ranged
+run. Without UID2 or ID5 credentials in the environment the demo starts the matching local
+sandbox on 127.0.0.1.
 
 Without UID2 credentials in the environment the demo starts the local UID2 sandbox on
 127.0.0.1 and points the run at it; with credentials it uses them.
@@ -18,12 +20,19 @@ from identity_pipeline import settings
 from identity_pipeline.dagster_instance import use_project_instance
 from identity_pipeline.progress import step_progress
 
+EVENTS_PER_CONTACT = 5
+"""The demo generates this many web/app events per sample contact."""
+
 
 def _jobs() -> list[tuple[str, str]]:
     return [
         ("ingest_contacts", "raw_contacts -> dii"),
         ("uid2_refresh", "optouts -> uid2_due_for_refresh -> uid2_mapping"),
         ("id5_refresh", "id5_due_for_refresh -> id5_mapping, id5_uid_history"),
+        (
+            "identity_graph_refresh",
+            "identity_events -> identity_graph -> persons, journal -> customer scores",
+        ),
     ]
 
 
@@ -35,6 +44,8 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 
     from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
     from identity_pipeline.definitions import defs
+    from identity_pipeline.dev.currency_rates import write_sample_rates
+    from identity_pipeline.dev.events import generate_events
     from identity_pipeline.dev.generate_activity import generate_activity
     from identity_pipeline.dev.generate_contacts import generate_contacts
     from identity_pipeline.dev.services import id5_service, uid2_service
@@ -45,7 +56,11 @@ def run_demo(rows: int, seed: int, days: int) -> int:
     now = settings.now()
     first, last = now.date() - timedelta(days=days), now.date() - timedelta(days=1)
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    steps = [("generate", f"{rows:,} contacts and {days} days of ad activity"), *_jobs()]
+    events = rows * EVENTS_PER_CONTACT
+    steps = [
+        ("generate", f"{rows:,} contacts, {events:,} events and {days} days of ad activity"),
+        *_jobs(),
+    ]
     steps.append(("attribution", f"impressions -> campaign_attribution, {first}..{last}"))
     with ExitStack() as stack:
         home = use_project_instance()  # the instance `identity-pipeline ui` shows
@@ -59,6 +74,8 @@ def run_demo(rows: int, seed: int, days: int) -> int:
             progress.update(task, description=f"{name}: {what}")
             if name == "generate":
                 generate_contacts(rows, landing, seed=seed)
+                generate_events(events, landing, seed=seed, contacts_rows=rows, contacts_seed=seed)
+                write_sample_rates(landing)  # the generator's EUR and GBP in USD
                 generate_activity(
                     landing,
                     contacts_rows=rows,
@@ -94,6 +111,7 @@ def run_demo(rows: int, seed: int, days: int) -> int:
 def _print_summary(console: Any) -> None:
     from rich.table import Table
 
+    from identity_pipeline.customers.scoring import SEGMENTS
     from identity_pipeline.warehouse import connect
 
     database = settings.database_path()
@@ -104,6 +122,9 @@ def _print_summary(console: Any) -> None:
 
         identities = dict(con.execute("SELECT dii_type, count(*) FROM dii GROUP BY 1").fetchall())
         uid2 = dict(con.execute("SELECT status, count(*) FROM uid2_mapping GROUP BY 1").fetchall())
+        segments = dict(
+            con.execute("SELECT segment, count(*) FROM customer_segments GROUP BY 1").fetchall()
+        )
         rejects = con.execute(
             "SELECT reason, count(*) FROM dii_rejects GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
@@ -130,6 +151,18 @@ def _print_summary(console: Any) -> None:
             ("ID5 IDs kept in history", one("SELECT count(*) FROM id5_uid_history")),
             ("opted out (all sources)", one("SELECT count(*) FROM optouts")),
             ("impressions", one("SELECT count(*) FROM impressions")),
+            ("events", one("SELECT count(*) FROM identity_events")),
+            ("persons", one("SELECT count(*) FROM persons")),
+            (
+                "persons on several devices",
+                one("SELECT count(*) FROM persons WHERE anonymous_ids > 1"),
+            ),
+            (
+                "persons linked to a CRM customer",
+                one("SELECT count(*) FROM persons WHERE len(customer_ids) > 0"),
+            ),
+            ("hubs (identifiers that link nobody)", one("SELECT count(*) FROM identity_hubs")),
+            *((f"persons in segment {name}", segments.get(name, 0)) for name in SEGMENTS),
             ("conversions", one("SELECT count(*) FROM conversions")),
             (
                 "attributed conversions",

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from identity_pipeline.dev.files import copy_to_file, file_ranges, writer_connection
-from identity_pipeline.warehouse import select_sql
+from identity_pipeline.dev.generate_contacts import contacts_params
+from identity_pipeline.warehouse import execute, select_sql
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEFAULT_SEED = 42
 DEFAULT_EVENTS_PER_FILE = 1_000_000
@@ -41,9 +45,43 @@ class GeneratedEvents:
     people: int
 
 
-def events_query() -> str:
-    """The generator's SELECT, with parameters $seed, $start, $stop and $people."""
-    return select_sql("identity_pipeline.dev", "select_generated_events.sql")
+_NO_CUSTOMERS = (
+    "generated_customers AS (SELECT CAST(NULL AS BIGINT) AS person, "
+    "CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS phone WHERE false)"
+)
+
+
+def events_query(customers: bool = False) -> str:
+    """The generator's SELECT, with parameters $seed, $start, $stop and $people.
+
+    With `customers`, it reads temp table generated_customers (see `create_customers`);
+    without, nobody is a CRM customer and the query stands alone.
+    """
+    query = select_sql("identity_pipeline.dev", "select_generated_events.sql")
+    if customers:
+        return query
+    return f"WITH {_NO_CUSTOMERS} SELECT * FROM ({query})"
+
+
+def create_customers(con: duckdb.DuckDBPyConnection, contacts_rows: int, contacts_seed: int) -> int:
+    """Temp table generated_customers (person, email, phone): for each customer of the
+    contacts generate_contacts(contacts_rows, seed=contacts_seed) writes, one usable email and
+    one international phone of its CRM rows. Returns how many customers there are."""
+    contacts = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
+    execute(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE generated_customers AS
+        SELECT CAST(substr(customer_id, 2) AS BIGINT) AS person,
+            min(email) FILTER (WHERE email LIKE '%_@_%' AND email NOT LIKE '%@%@%') AS email,
+            min(phone) FILTER (WHERE phone LIKE '+%') AS phone
+        FROM ({contacts})
+        GROUP BY customer_id
+        """,
+        contacts_params(contacts_rows, contacts_seed, 0, contacts_rows),
+    )
+    row = con.execute("SELECT count(*) FROM generated_customers").fetchone()
+    return int(row[0]) if row else 0
 
 
 def event_params(seed: int, start: int, stop: int, people: int) -> dict[str, object]:
@@ -61,10 +99,14 @@ def generate_events(
     formats: tuple[EventFormat, ...] = ("jsonl.gz", "parquet"),
     events_per_file: int = DEFAULT_EVENTS_PER_FILE,
     people: int | None = None,
+    contacts_rows: int | None = None,
+    contacts_seed: int | None = None,
 ) -> GeneratedEvents:
     """Write `events` events to out_dir/events/, files cycling through `formats`.
 
-    The same seed and count give the same events whatever the file size or formats.
+    The same seed and count give the same events whatever the file size or formats. With
+    `contacts_rows` (and `contacts_seed`, default `seed`), the events' people include the
+    customers of the contacts generate_contacts writes with those arguments.
     """
     if events < 1:
         raise ValueError("events must be at least 1")
@@ -73,9 +115,11 @@ def generate_events(
     people = people or people_for(events)
     target = out_dir / "events"
     target.mkdir(parents=True, exist_ok=True)
-    query = events_query()
+    query = events_query(customers=contacts_rows is not None)
     paths: list[Path] = []
     with writer_connection() as con:
+        if contacts_rows is not None:
+            create_customers(con, contacts_rows, seed if contacts_seed is None else contacts_seed)
         for index, start, stop in file_ranges(events, max(1, events_per_file)):
             suffix = formats[index % len(formats)]
             path = target / f"events_seed{seed}_{index:04d}.{suffix}"

@@ -24,6 +24,12 @@ class GeneratedFiles:
     rows: int
 
 
+def contacts_params(rows: int, seed: int, start: int, stop: int) -> dict[str, object]:
+    """Parameters of select_generated_contacts.sql for rows [start, stop) of `rows` in all."""
+    people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
+    return {"seed": str(seed), "start": start, "stop": stop, "people": people}
+
+
 def generate_contacts(
     rows: int, out_dir: Path, seed: int = DEFAULT_SEED, rows_per_file: int = DEFAULT_ROWS_PER_FILE
 ) -> GeneratedFiles:
@@ -33,7 +39,6 @@ def generate_contacts(
     target = out_dir / "contacts"
     target.mkdir(parents=True, exist_ok=True)
     per_file = max(1, min(rows_per_file, (rows + 1) // 2))
-    people = max(1, int(rows * DISTINCT_PEOPLE_RATIO))
     query = select_sql("identity_pipeline.dev", "select_generated_contacts.sql")
     paths: list[Path] = []
     with writer_connection() as con:
@@ -41,6 +46,6 @@ def generate_contacts(
             suffix = "csv" if index % 2 == 0 else "parquet"
             path = target / f"contacts_seed{seed}_{index:04d}.{suffix}"
             options = "FORMAT csv, HEADER true" if suffix == "csv" else "FORMAT parquet"
-            params = {"seed": str(seed), "start": start, "stop": stop, "people": people}
+            params = contacts_params(rows, seed, start, stop)
             paths.append(copy_to_file(con, query, path, options, params))
     return GeneratedFiles(tuple(paths), rows)

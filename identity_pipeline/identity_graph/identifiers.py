@@ -29,6 +29,11 @@ EVENT_COLUMNS = (
 )
 """Columns a source of events must have (created_at a TIMESTAMP, the rest VARCHAR)."""
 
+HASHED_COLUMNS = ("event_id", "created_at", "id_type", "id_value")
+"""Columns a source of identifiers already in graph form must have: one row per (event,
+identifier), id_type one of rules.ID_TYPES, emails and phones as the UID2 hash `dii` stores
+(so nothing is normalized or hashed again). CRM `customer_id` links come in this way."""
+
 
 class IdentifierCollisionError(RuntimeError):
     """Two different identifiers hashed to the same id_key (about 1 in 10^5 at 10M ids)."""
@@ -53,15 +58,33 @@ def install_rules(con: duckdb.DuckDBPyConnection, rules: StitchingRules) -> None
 
 
 def stage_event_identifiers(
-    con: duckdb.DuckDBPyConnection, events: str, default_region: str, rules: StitchingRules
+    con: duckdb.DuckDBPyConnection,
+    events: str,
+    default_region: str,
+    rules: StitchingRules,
+    hashed: str | None = None,
 ) -> None:
-    """Temp tables ig_event_identifiers, ig_run_identifiers and ig_run_links for `events`.
+    """Temp tables ig_event_identifiers, ig_run_identifiers and ig_run_links for `events`
+    and, when given, `hashed`.
 
-    `events` is our own table or view name with EVENT_COLUMNS. Nothing persistent changes.
+    `events` is our own table or view name with EVENT_COLUMNS; `hashed` one with
+    HASHED_COLUMNS. Nothing persistent changes.
     """
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW ig_events AS SELECT {', '.join(EVENT_COLUMNS)} FROM {events}"
     )
+    if hashed is None:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW ig_hashed_identifiers AS SELECT "
+            "CAST(NULL AS VARCHAR) AS event_id, CAST(NULL AS TIMESTAMP) AS created_at, "
+            "CAST(NULL AS VARCHAR) AS id_type, CAST(NULL AS VARCHAR) AS id_value WHERE false"
+        )
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW ig_hashed_identifiers AS "
+            f"SELECT {', '.join(HASHED_COLUMNS)} FROM {hashed}"
+        )
+        _check_hashed_types(con)
     materialize(con, "ig_dii_values", "select_event_dii_values.sql")
     normalize_table(con, "ig_dii_values", "ig_dii_normalized", default_region)
     materialize(con, "ig_event_identifiers", "select_event_identifiers.sql")
@@ -77,6 +100,21 @@ def stage_event_identifiers(
     )
     materialize(con, "ig_run_links", "select_run_links.sql")
     _check_collisions(con)
+
+
+def _check_hashed_types(con: duckdb.DuckDBPyConnection) -> None:
+    unknown = [
+        str(row[0])
+        for row in con.execute(
+            "SELECT DISTINCT id_type FROM ig_hashed_identifiers "
+            "WHERE id_type IS NULL OR list_position($types, id_type) IS NULL ORDER BY 1",
+            {"types": list(ID_TYPES)},
+        ).fetchall()
+    ]
+    if unknown:
+        raise ValueError(
+            f"pre-hashed identifiers of unknown type(s) {unknown}; expected one of {ID_TYPES}"
+        )
 
 
 def _type_patterns(rules: StitchingRules) -> dict[str, object]:

@@ -4,11 +4,15 @@ Incremental by default: only persons that this run's identifiers (or new hubs) r
 re-stitched; the rest of the graph is not read beyond the lookups that find them. With
 `full_rebuild=True`, `events` must hold every event: identifiers and links are rebuilt from it
 and every person re-stitched; unchanged persons keep their UUIDs by construction.
+
+Identifiers already in graph form (CRM `customer_id` links through `customer_dii`, emails and
+phones as their UID2 hash) come in through `hashed` and are stitched like an event's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -71,20 +75,28 @@ def stitch_events(
     con: duckdb.DuckDBPyConnection,
     events: str,
     *,
+    hashed: str | None = None,
     rules: StitchingRules | None = None,
     full_rebuild: bool = False,
     method: Method = "scipy",
     default_region: str = DEFAULT_REGION,
     now: datetime | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> StitchReport:
     """Stitch the events in table or view `events` (our own name; columns
-    identifiers.EVENT_COLUMNS) into the identity graph."""
+    identifiers.EVENT_COLUMNS) and the identifiers in `hashed` (identifiers.HASHED_COLUMNS),
+    if any, into the identity graph.
+
+    `before_commit(con)` runs inside the run's transaction after everything is written, while
+    temp tables ig_old_persons and ig_new_persons (every person this run re-stitched, before
+    and after) still exist, so a caller can record its own progress atomically with the graph.
+    """
     started = time.perf_counter()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     create_tables(con)
     rules = rules or StitchingRules()
     install_rules(con, rules)
-    stage_event_identifiers(con, events, default_region, rules)
+    stage_event_identifiers(con, events, default_region, rules, hashed)
     before = count(con, "SELECT count(*) FROM identity_identifiers")
     with transaction(con):
         if full_rebuild:
@@ -98,6 +110,8 @@ def stitch_events(
             )
         restitched, rounds = stage_persons(con, full=full_rebuild, method=method)
         write_persons(con, now=now)
+        if before_commit is not None:
+            before_commit(con)
     changes = dict(
         con.execute("SELECT reason, count(*) FROM ig_person_changes GROUP BY reason").fetchall()
     )
@@ -115,5 +129,5 @@ def stitch_events(
     )
     for table in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("DROP VIEW IF EXISTS ig_events")
+    con.execute("DROP VIEW IF EXISTS ig_events; DROP VIEW IF EXISTS ig_hashed_identifiers")
     return report

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES
+from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES, has_suffix
 
 
 @dataclass
@@ -32,14 +32,17 @@ class ChangedFile:
     size: int
 
 
-def list_landed_files(directory: Path) -> list[Path]:
-    """CSV and Parquet files under `directory`, sorted; hidden (partial) files are skipped."""
+def list_landed_files(
+    directory: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES
+) -> list[Path]:
+    """Files under `directory` ending in one of `suffixes` (CSV and Parquet unless told),
+    sorted; hidden (partial) files are skipped."""
     if not directory.is_dir():
         return []
     return sorted(
         p
         for p in directory.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+        if p.is_file() and has_suffix(p, suffixes) and not p.name.startswith(".")
     )
 
 
@@ -52,11 +55,14 @@ def file_checksum(path: Path) -> str:
 
 
 def changed_since(
-    directory: Path, known: Mapping[str, str], report: FileReport
+    directory: Path,
+    known: Mapping[str, str],
+    report: FileReport,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
 ) -> Iterator[ChangedFile]:
     """Files whose checksum differs from `known` (rel -> checksum last read); counts every
     file seen and every unchanged one in `report`."""
-    for path in list_landed_files(directory):
+    for path in list_landed_files(directory, suffixes):
         report.files_seen += 1
         rel = path.relative_to(directory).as_posix()
         checksum = file_checksum(path)

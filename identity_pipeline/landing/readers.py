@@ -15,6 +15,9 @@ from pathlib import Path
 import duckdb
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
+"""What the contacts, opt-outs, impressions and conversions folders read."""
+EVENT_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+"""What the events folder reads: JSON Lines (optionally gzipped) and Parquet."""
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Lines longer than this fail the file; shorter over-long values become row rejects."""
 
@@ -28,6 +31,13 @@ _DUCKDB_REJECT_REASONS = {
     "LINE SIZE OVER MAXIMUM": "line_too_long",
     "CAST ERROR": "bad_value",
 }
+
+
+def has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+    """Whether the file name ends (case-insensitively) with one of `suffixes`, which may have
+    several dots (".jsonl.gz")."""
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in suffixes)
 
 
 class InputFileError(ValueError):

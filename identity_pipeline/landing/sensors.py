@@ -16,6 +16,7 @@ from dagster import (
 
 from identity_pipeline.automation import sensor_status
 from identity_pipeline.landing.files import FileReport
+from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES
 from identity_pipeline.landing.watch import changed_files, run_key
 from identity_pipeline.resources import LandingArea
 
@@ -34,11 +35,18 @@ def file_metadata(report: FileReport) -> dict[str, Any]:
 
 
 def landing_folder_sensor(
-    what: str, folder: str, job_name: str, description: str, **run_config: Any
+    what: str,
+    folder: str,
+    job_name: str,
+    description: str,
+    *,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+    **run_config: Any,
 ) -> SensorDefinition:
     """`{what}_files_sensor`: new or changed files in the landing area's `folder`/ → one run of
     `job_name` (tagged identity_pipeline/trigger={what}_files, with `run_config`); the same
-    files in the same state never launch a second run (the run key is the cursor's hash)."""
+    files in the same state never launch a second run (the run key is the cursor's hash).
+    `suffixes`: which files count (landing.readers.EVENT_SUFFIXES for events/)."""
 
     @sensor(
         name=f"{what}_files_sensor",
@@ -48,7 +56,7 @@ def landing_folder_sensor(
         description=description,
     )
     def _sensor(context: SensorEvaluationContext, landing: LandingArea) -> SensorResult:
-        changed, cursor = changed_files(landing.root / folder, context.cursor)
+        changed, cursor = changed_files(landing.root / folder, context.cursor, suffixes=suffixes)
         if not changed:
             return SensorResult(skip_reason=f"no new or changed {what} files", cursor=cursor)
         context.log.info(f"{len(changed)} new or changed {what} file(s)")

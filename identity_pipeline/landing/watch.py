@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from identity_pipeline.landing.files import list_landed_files
+from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES
 
 SETTLE_SECONDS = 2.0
 
@@ -27,11 +28,16 @@ class SettledFile:
     """Size and mtime: a different stamp means the file changed."""
 
 
-def settled_files(directory: Path, settle_seconds: float = SETTLE_SECONDS) -> list[SettledFile]:
-    """Landed files under `directory` not modified in the last `settle_seconds`."""
+def settled_files(
+    directory: Path,
+    settle_seconds: float = SETTLE_SECONDS,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+) -> list[SettledFile]:
+    """Landed files under `directory` (ending in `suffixes`) not modified in the last
+    `settle_seconds`."""
     found = []
     now = time.time()
-    for path in list_landed_files(directory):
+    for path in list_landed_files(directory, suffixes):
         info = path.stat()
         if now - info.st_mtime < settle_seconds:
             continue
@@ -41,12 +47,16 @@ def settled_files(directory: Path, settle_seconds: float = SETTLE_SECONDS) -> li
 
 
 def changed_files(
-    directory: Path, cursor: str | None, settle_seconds: float = SETTLE_SECONDS
+    directory: Path,
+    cursor: str | None,
+    settle_seconds: float = SETTLE_SECONDS,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
 ) -> tuple[list[str], str]:
-    """(relative paths new or changed since `cursor`, the cursor to store)."""
+    """(relative paths new or changed since `cursor`, the cursor to store). For the events
+    folder pass `suffixes=EVENT_SUFFIXES` (landing.readers)."""
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
     changed: list[str] = []
-    for file in settled_files(directory, settle_seconds):
+    for file in settled_files(directory, settle_seconds, suffixes):
         if seen.get(file.rel) != file.stamp:
             changed.append(file.rel)
             seen[file.rel] = file.stamp

@@ -126,3 +126,39 @@ def test_rejects_bad_arguments(tmp_path: Path):
         generate_events(0, tmp_path)
     with pytest.raises(ValueError, match="formats"):
         generate_events(10, tmp_path, formats=("csv",))  # type: ignore[arg-type]
+
+
+def test_crm_customers_visit_with_their_crm_email_and_phone(tmp_path: Path):
+    from identity_pipeline.dev.generate_contacts import generate_contacts
+
+    generate_contacts(4000, tmp_path, seed=5)
+    generate_events(20_000, tmp_path, seed=5, formats=("parquet",), contacts_rows=4000)
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        CREATE VIEW crm AS
+        SELECT email, phone FROM read_csv('{tmp_path}/contacts/*.csv', all_varchar = true)
+        UNION ALL SELECT email, phone FROM read_parquet('{tmp_path}/contacts/*.parquet');
+        CREATE VIEW ev AS SELECT * FROM read_parquet('{tmp_path}/events/*.parquet');
+        """
+    )
+
+    def one(sql: str) -> int:
+        row = con.execute(sql).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    crm_emails = "SELECT lower(trim(email)) FROM crm WHERE email IS NOT NULL"
+    known = one(
+        "SELECT count(DISTINCT lower(trim(email))) FROM ev "
+        f"WHERE lower(trim(email)) IN ({crm_emails})"
+    )
+    visitors = one("SELECT count(DISTINCT lower(trim(email))) FROM ev")
+    assert 0.15 * visitors < known < 0.85 * visitors  # customers and web-only visitors
+    crm_phones = "SELECT phone FROM crm WHERE phone LIKE '+%'"
+    assert one(f"SELECT count(DISTINCT phone) FROM ev WHERE phone IN ({crm_phones})") > 10
+    # still the same events without the CRM people, and deterministic with them
+    again = generate_events(
+        20_000, tmp_path / "again", seed=5, formats=("parquet",), contacts_rows=4000
+    )
+    assert _read(again.paths) == _read(tuple(sorted((tmp_path / "events").iterdir())))

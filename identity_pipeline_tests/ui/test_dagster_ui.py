@@ -52,7 +52,13 @@ def _free_port() -> int:
 
 DEMO_DAYS = 14
 DEMO_ROWS = 2000
-DEMO_JOBS = ("ingest_contacts", "uid2_refresh", "id5_refresh", "attribution")
+DEMO_JOBS = (
+    "ingest_contacts",
+    "uid2_refresh",
+    "id5_refresh",
+    "identity_graph_refresh",
+    "attribution",
+)
 WARNINGS = ("Warning:", "BetaWarning", "SupersessionWarning", "DeprecationWarning")
 
 

@@ -1,6 +1,9 @@
 -- Web and app events [$start, $stop) for seed $seed among $people people, shaped as seed 003
 -- request bodies plus event_id and created_at. Randomness is md5 of (seed, event), (seed, person)
 -- and (seed, person, device): identical on every machine and for any file split.
+-- generated_customers (person, email, phone) are CRM customers (dev.generate_contacts' people):
+-- 60% of the event people who are one of them use the CRM's email and phone, so CRM customers
+-- and web visitors meet in one graph. events.events_query() supplies an empty one.
 WITH ev AS (
     SELECT i,
         md5(CAST($seed AS VARCHAR) || ':event:' || i) AS ehex,
@@ -19,6 +22,11 @@ p AS (
     SELECT *, md5_number_lower(CAST($seed AS VARCHAR) || ':person:' || person) AS ph,
         md5_number_upper(CAST($seed AS VARCHAR) || ':person:' || person) AS ph2
     FROM who
+),
+crm AS (
+    SELECT p.*, c.email AS crm_email, c.phone AS crm_phone
+    FROM p LEFT JOIN generated_customers AS c
+        ON c.person = p.person AND (p.ph2 >> 50) % 100 < 60
 ),
 traits AS (
     SELECT *,
@@ -51,7 +59,7 @@ traits AS (
         CAST((h >> 50) % 40 AS INTEGER) AS r_session,
         CAST(h2 % 1800 AS INTEGER) AS r_offset,
         CAST((h2 >> 12) % 100000 AS INTEGER) AS r_value
-    FROM p
+    FROM crm
 ),
 dev AS (
     SELECT *,
@@ -98,7 +106,7 @@ chosen AS (
                 THEN 'the.family.' || CAST(person // 60 AS VARCHAR) || '@gmail.com'
             WHEN has_work_email AND r_login % 10 >= 7
                 THEN first_name || '.' || last_name || CAST(person % 89 AS VARCHAR) || '@acme-corp.com'
-            ELSE local_part || '@' || domain
+            ELSE coalesce(lower(trim(crm_email)), local_part || '@' || domain)
         END AS clean_email
     FROM ids
 )
@@ -124,7 +132,8 @@ SELECT
         -- the call centre's line, typed in for people who ordered by phone
         WHEN reveals AND action = 'purchase' AND r_click < 40 THEN '+18005550199'
         WHEN reveals AND has_phone AND action IN ('purchase', 'signup') THEN
-            CASE WHEN country = 'US' AND r_spell < 20
+            CASE WHEN crm_phone IS NOT NULL THEN crm_phone
+                 WHEN country = 'US' AND r_spell < 20
                  THEN '(' || e164[3:5] || ') ' || e164[6:8] || '-' || e164[9:12]
                  ELSE e164 END
     END AS phone,

@@ -10,9 +10,12 @@ CREATE TABLE IF NOT EXISTS event_files (
     status          VARCHAR NOT NULL,      -- 'loaded' | 'failed'
     error           VARCHAR,               -- why a file failed (never contains file content)
     loaded_checksum VARCHAR,               -- checksum of the version whose rows are in raw_events
-    row_count       BIGINT,
-    rejected_rows   BIGINT,
-    seen_at         TIMESTAMP NOT NULL
+    row_count       BIGINT,                -- rows read from that version (blank lines not counted)
+    rejected_rows   BIGINT,                -- events rejected (see event_rejects, kept = false)
+    seen_at         TIMESTAMP NOT NULL,
+    stored_rows     BIGINT,                -- new events stored from that version
+    duplicate_rows  BIGINT,                -- events whose event_id was already stored (kept once)
+    forgotten_rows  BIGINT                 -- events dropped: they carry a forgotten identifier
 );
 
 -- Every accepted event as it arrived: seed 003's request body plus event_id and created_at.
@@ -60,7 +63,9 @@ CREATE TABLE IF NOT EXISTS event_rejects (
     event_id    VARCHAR,                   -- when the row had a usable one
     field       VARCHAR NOT NULL,
     reason      VARCHAR NOT NULL,
-    rejected_at TIMESTAMP NOT NULL
+    rejected_at TIMESTAMP NOT NULL,
+    kept        BOOLEAN NOT NULL DEFAULT false  -- true: only this field was dropped (an invalid
+                                               -- email or phone), the event itself was stored
 );
 
 -- Hashed deny-list of forgotten people (privacy requests). An event carrying any of these

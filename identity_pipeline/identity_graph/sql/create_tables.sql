@@ -75,6 +75,29 @@ CREATE TABLE IF NOT EXISTS person_merges (
     recorded_at        TIMESTAMP NOT NULL
 );
 
+-- How far the identity_graph asset and the tables built from it have got, one row per name:
+-- 'raw_events' = the last raw_events.ingest_seq stitched; 'stitch_run' = the number of the last
+-- stitch run; 'persons' and 'person_journal' = the last stitch run each table has caught up with.
+CREATE TABLE IF NOT EXISTS identity_graph_state (
+    name       VARCHAR NOT NULL,
+    position   BIGINT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- CRM links already stitched: the customer_dii rows (customer_id -> dii_id) the graph holds.
+CREATE TABLE IF NOT EXISTS identity_customer_links (
+    customer_id VARCHAR NOT NULL,
+    dii_id      BIGINT NOT NULL,
+    stitch_run  BIGINT NOT NULL
+);
+
+-- Every person (old and new UUIDs) each stitch run re-stitched: the rows `persons` and
+-- `person_journal` rebuild. Pruned once both have caught up.
+CREATE TABLE IF NOT EXISTS identity_person_changes (
+    stitch_run BIGINT NOT NULL,
+    person_id  VARCHAR NOT NULL
+);
+
 -- The `persons` asset: one row per live person, with activity from identity_events.
 -- A visit is a session: a person's events with no gap over 30 minutes between them.
 CREATE TABLE IF NOT EXISTS persons (

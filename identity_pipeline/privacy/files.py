@@ -1,0 +1,157 @@
+"""Request files in the landing area's forget/ folder: one forget request per row.
+
+A file (CSV or Parquet) has any of the columns `email`, `phone`, `anonymous_id` (and an
+optional `country` for national phone numbers); each row names one person by the values it
+holds. Files are read once per checksum, like every landing folder; a changed file is read
+again (forgetting twice finds nothing and adds nothing). Each file is one transaction.
+Unusable values go to forget_request_rejects with file, row and field and a salted
+fingerprint, never the value; the row's other values are still forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+import duckdb
+
+from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.readers import (
+    InputFileError,
+    delimiter_hint,
+    describe_columns,
+    load_file,
+)
+from identity_pipeline.privacy.forget import (
+    SQL_PACKAGE,
+    ForgetOutcome,
+    RequestedIdentifier,
+    RequestSource,
+    forget,
+)
+from identity_pipeline.privacy.requests import (
+    REQUEST_FIELDS,
+    create_request_values,
+    stage_request_values,
+)
+from identity_pipeline.warehouse import fingerprint_salt, run_script, transaction
+
+FOLDER: Final = "forget"
+"""The landing area's folder of request files."""
+
+
+@dataclass
+class ForgetFilesReport(FileReport):
+    requests: int = 0
+    persons_found: int = 0
+    rows_deleted: int = 0
+    identifiers_forgotten: int = 0
+    values_rejected: int = 0
+
+
+def process_request_files(
+    con: duckdb.DuckDBPyConnection, folder: Path, default_region: str, now: datetime
+) -> ForgetFilesReport:
+    """Forget the persons named in every new or changed request file under `folder`."""
+    report = ForgetFilesReport()
+    known = dict(con.execute("SELECT file_path, checksum FROM forget_request_files").fetchall())
+    salt = fingerprint_salt(con)
+    for file in changed_since(folder, known, report):
+        rel = file.rel
+        try:
+            loaded = load_file(con, file.path, "fg_file", "fg_file_rejects")
+            present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
+            if not present:
+                raise InputFileError(
+                    file.path,
+                    f"no request column; expected one of {', '.join(REQUEST_FIELDS)}; found: "
+                    f"{describe_columns(list(loaded.columns))}"
+                    f"{delimiter_hint(list(loaded.columns))}",
+                )
+        except InputFileError as error:
+            report.files_failed.append(f"{FOLDER}/{rel}: {error.reason}")
+            _record_file(con, rel, file.checksum, now, error=error.reason)
+            continue
+        _stage_file(con, present, "country" in loaded.columns, default_region)
+        requested = [
+            RequestedIdentifier(int(n), str(t), str(v))
+            for n, t, v in con.execute(
+                "SELECT request_no, id_type, id_value FROM fg_requested_all WHERE error IS NULL"
+            ).fetchall()
+        ]
+        sources = {
+            r.request_no: RequestSource("file", rel, r.request_no)
+            for r in sorted(requested, key=lambda r: r.request_no)
+        }
+        with transaction(con):
+            outcomes: list[ForgetOutcome] = []
+            if sources:
+                outcomes = forget(con, requested, sources, now=now, default_region=default_region)
+            run_script(
+                con,
+                SQL_PACKAGE,
+                "insert_forget_request_rejects.sql",
+                {"source_file": rel, "salt": salt, "now": now},
+            )
+            (rejected,) = con.execute(
+                "SELECT count(*) FROM forget_request_rejects WHERE source_file = ?", [rel]
+            ).fetchall()[0]
+            _record_file(con, rel, file.checksum, now, rows=loaded.row_count, rejected=rejected)
+        report.files_loaded += 1
+        report.rows_loaded += loaded.row_count
+        report.values_rejected += int(rejected)
+        report.requests += len(outcomes)
+        report.persons_found += sum(o.persons_found for o in outcomes)
+        report.identifiers_forgotten += sum(o.identifiers_forgotten for o in outcomes)
+        report.rows_deleted += sum(sum(o.rows_deleted.values()) for o in outcomes)
+    con.execute(
+        "DROP TABLE IF EXISTS fg_file; DROP TABLE IF EXISTS fg_file_rejects; "
+        "DROP TABLE IF EXISTS fg_request_values; DROP TABLE IF EXISTS fg_requested_all"
+    )
+    return report
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection, present: list[str], has_country: bool, default_region: str
+) -> None:
+    """fg_file's request columns -> fg_request_values -> fg_requested_all."""
+    create_request_values(con)
+    region = "country" if has_country else "NULL"
+    for column in present:
+        con.execute(
+            f"INSERT INTO fg_request_values SELECT row_number, '{column}', 1, \"{column}\", "
+            f"{region} FROM fg_file WHERE nullif(trim(\"{column}\"), '') IS NOT NULL"
+        )
+    stage_request_values(con, default_region)
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection,
+    rel: str,
+    checksum: str,
+    now: datetime,
+    *,
+    error: str | None = None,
+    rows: int | None = None,
+    rejected: int | None = None,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO forget_request_files VALUES ($rel, $checksum, $status, $error, $rows,
+            $rejected, $now)
+        ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
+            status = excluded.status, error = excluded.error, row_count = excluded.row_count,
+            rejected_rows = excluded.rejected_rows, seen_at = excluded.seen_at
+        """,
+        {
+            "rel": rel,
+            "checksum": checksum,
+            "status": "failed" if error else "loaded",
+            "error": error,
+            "rows": rows,
+            "rejected": rejected,
+            "now": now,
+        },
+    )

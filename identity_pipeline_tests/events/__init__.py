@@ -1,0 +1,1 @@
+"""Tests of events landing (issue 15 items 1 and 2)."""

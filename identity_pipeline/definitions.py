@@ -11,6 +11,7 @@ from dagster import Definitions, in_process_executor
 from identity_pipeline.attribution import definitions as attribution
 from identity_pipeline.contacts import definitions as contacts
 from identity_pipeline.customers import definitions as customers
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.events import definitions as events
 from identity_pipeline.id5 import definitions as id5
 from identity_pipeline.identity_graph import definitions as identity_graph
@@ -23,7 +24,12 @@ from identity_pipeline.uid2 import definitions as uid2
 
 defs = Definitions.merge(
     Definitions(
-        resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea()},
+        resources={
+            "warehouse": DuckDBWarehouse(),
+            "landing": LandingArea(),
+            # Idle unless $IDENTITY_PIPELINE_ENGINE=spark: its session starts on first use.
+            "spark": SparkResource(),
+        },
         # One process per run: DuckDB allows a single writing process per file.
         executor=in_process_executor,
     ),

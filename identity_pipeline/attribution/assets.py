@@ -2,7 +2,10 @@
 campaign_attribution.
 
 Every asset rebuilds exactly its run's day range in one transaction, so re-materializing a day
-(or a backfill range, which runs as one run) replaces it atomically. Assets are built by a
+(or a backfill range, which runs as one run) replaces it atomically. With
+$IDENTITY_PIPELINE_ENGINE=spark the landed days are also published to the lake and the two
+attribution assets run their SELECTs on Spark (on_spark.py), loading the window's days back
+into the same DuckDB tables; every materialization says which engine ran it. Assets are built by a
 factory because the partitions' start date and the lookback are deployment settings.
 """
 
@@ -22,6 +25,7 @@ from dagster import (
     asset,
 )
 
+from identity_pipeline.attribution import on_spark
 from identity_pipeline.attribution.compute import (
     DayWindow,
     attribute_conversions,
@@ -36,6 +40,9 @@ from identity_pipeline.attribution.ingest import (
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
 from identity_pipeline.attribution.tables import EVENT_TABLES, IDENTITY_TABLES
+from identity_pipeline.engine.config import engine_name, spark_settings
+from identity_pipeline.engine.lake import local_lake, publish_days
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 
@@ -64,14 +71,26 @@ def _window_metadata(window: DayWindow, rows: int) -> dict[str, int | str]:
     return metadata
 
 
+def _engine_metadata(step: on_spark.SparkStep | None) -> dict[str, MetadataValue]:
+    """Which engine ran the step (the UI shows it on every materialization), and on Spark
+    where and from which snapshot."""
+    ran = step.metadata() if step else {"engine": "duckdb"}
+    return {key: MetadataValue.text(value) for key, value in ran.items()}
+
+
 def _land(
     context: AssetExecutionContext, warehouse: DuckDBWarehouse, kind: LandingKind, directory: Path
 ) -> MaterializeResult[None]:
     window = window_of(context)
     started = time.perf_counter()
+    engine = engine_name()
     with warehouse.connect() as con:
         report = ingest_landed_files(con, kind, directory)
         rows = replace_landed_days(con, kind.name, window)
+        if engine == "spark":  # Spark reads the run's days from the lake
+            publish_days(
+                con, local_lake(spark_settings().lake), kind.name, window.start, window.end
+            )
     for message in report.files_failed:
         context.log.error(f"{kind.name} file not loaded: {message}")
     outside = sorted(d for d in report.days_touched if not window.start <= d < window.end)
@@ -82,6 +101,7 @@ def _land(
         )
     return MaterializeResult(
         metadata={
+            "engine": engine,
             **_window_metadata(window, rows),
             **file_metadata(report),
             "rows_loaded": report.rows_loaded,
@@ -148,12 +168,18 @@ def build_attribution_assets(
         "and linear credit. Opted-out identities and persons are never attributed.",
     )
     def attributed_conversions(
-        context: AssetExecutionContext, warehouse: DuckDBWarehouse
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse, spark: SparkResource
     ) -> MaterializeResult[None]:
         window = window_of(context)
         started = time.perf_counter()
-        with warehouse.connect() as con:
-            stats = attribute_conversions(con, window, lookback_days)
+        on_spark_step = None
+        if engine_name() == "spark":
+            stats, on_spark_step = on_spark.run_attributed_conversions(
+                warehouse, spark, window, lookback_days
+            )
+        else:
+            with warehouse.connect() as con:
+                stats = attribute_conversions(con, window, lookback_days)
         rate = stats.attributed_conversions / stats.conversions if stats.conversions else 0.0
         context.log.info(
             f"{stats.attributed_conversions} of {stats.conversions} conversions attributed "
@@ -161,6 +187,7 @@ def build_attribution_assets(
         )
         return MaterializeResult(
             metadata={
+                **_engine_metadata(on_spark_step),
                 **_window_metadata(window, stats.touches),
                 "conversions": stats.conversions,
                 "attributed_conversions": stats.attributed_conversions,
@@ -186,12 +213,17 @@ def build_attribution_assets(
         "and attributed value (last touch and linear) of that day's conversions.",
     )
     def campaign_attribution(
-        context: AssetExecutionContext, warehouse: DuckDBWarehouse
+        context: AssetExecutionContext, warehouse: DuckDBWarehouse, spark: SparkResource
     ) -> MaterializeResult[None]:
         window = window_of(context)
         started = time.perf_counter()
+        on_spark_step = (
+            on_spark.run_campaign_attribution(warehouse, spark, window)
+            if engine_name() == "spark"
+            else None
+        )
         with warehouse.connect() as con:
-            rows = summarize_campaigns(con, window)
+            rows = on_spark_step.written.rows if on_spark_step else summarize_campaigns(con, window)
             per_day = day_figures(con, window.start, window.end)
             table = campaign_table(con, window.start, window.end)
             chart = value_chart(con, window.end)
@@ -209,6 +241,7 @@ def build_attribution_assets(
             context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
         return MaterializeResult(
             metadata={
+                **_engine_metadata(on_spark_step),
                 "first_day": window.start.isoformat(),
                 "days": MetadataValue.int(window.days),
                 "rows_in_run_days": MetadataValue.int(rows),

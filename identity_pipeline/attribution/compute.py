@@ -143,6 +143,14 @@ def attribute_conversions(
         _replace_days(
             con, "attributed_conversions", "select_attributed_conversions.sql", window, params
         )
+    con.execute("DROP TABLE IF EXISTS attr_id_lookup")
+    return attribution_stats(con, window, lookup_ids)
+
+
+def attribution_stats(
+    con: duckdb.DuckDBPyConnection, window: DayWindow, lookup_ids: int
+) -> AttributionStats:
+    """The window's figures from conversions and attributed_conversions (either engine's)."""
     span = [window.start, window.end]
     totals = con.execute(
         "WITH landed AS (SELECT conversion_id, value FROM conversions "
@@ -166,7 +174,6 @@ def attribute_conversions(
         "GROUP BY 1 ORDER BY 1",
         span,
     ).fetchall()
-    con.execute("DROP TABLE IF EXISTS attr_id_lookup")
     return AttributionStats(
         conversions=int(totals[0]),
         attributed_conversions=int(credited[0]),

@@ -5,22 +5,42 @@ published snapshot, impressions and conversions from the lake's day partitions. 
 day-partitioned Parquet tables in the lake; re-running a day range replaces exactly those
 days. Only the narrow operations differ from DuckDB (see identity_pipeline.engine.spark); the
 SQL is the files compute.py runs.
+
+The assets call run_attributed_conversions and run_campaign_attribution: they make sure the
+lake holds the run's inputs, run the SELECT on Spark, and load the window's output days back
+into the DuckDB table the DuckDB path writes, so every reader sees the same tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
-from identity_pipeline.attribution.compute import DEFAULT_LOOKBACK_DAYS, SQL_PACKAGE, DayWindow
-from identity_pipeline.attribution.tables import ATTRIBUTION_VIEWS, IDENTITY_TABLES
+from identity_pipeline.attribution.compute import (
+    DEFAULT_LOOKBACK_DAYS,
+    SQL_PACKAGE,
+    AttributionStats,
+    DayWindow,
+    attribution_stats,
+)
+from identity_pipeline.engine.lake import (
+    POINTER,
+    SNAPSHOTS,
+    latest_snapshot,
+    load_days,
+    local_lake,
+    missing_days,
+    publish_days,
+    publish_snapshot,
+)
 from identity_pipeline.engine.schema import spark_columns
-from identity_pipeline.engine.spark import SparkEngine
+from identity_pipeline.engine.spark import SparkEngine, SparkResource
+from identity_pipeline.engine.state import SNAPSHOT, SNAPSHOT_TABLES
+from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.warehouse import select_sql
 
-SNAPSHOT_TABLES = (*IDENTITY_TABLES, *ATTRIBUTION_VIEWS)
-"""What attribution reads from one published snapshot (engine.lake.publish_snapshot); the
-views (opted_out, person_dii, purchase_events) are copied as DuckDB computes them, so Spark
-applies the one definition of who is opted out and who is whose person."""
 LAKE_TABLES = ("impressions", "conversions")
 """What attribution reads from the lake's day partitions (engine.lake.publish_days)."""
 
@@ -35,10 +55,18 @@ def build_id_lookup(engine: SparkEngine, impression_days: DayWindow) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one Spark SELECT wrote: rows in the window's days, and the id lookup's size."""
+
+    rows: int
+    lookup_ids: int
+
+
 def attribute_conversions(
     engine: SparkEngine, window: DayWindow, lookback_days: int = DEFAULT_LOOKBACK_DAYS
-) -> int:
-    """Replace the window's days of the lake's attributed_conversions; returns its rows."""
+) -> Written:
+    """Replace the window's days of the lake's attributed_conversions."""
     if lookback_days < 0:
         raise ValueError("lookback_days cannot be negative")
     impression_days = window.widened(lookback_days)
@@ -51,8 +79,8 @@ def attribute_conversions(
     return _replace_window(engine, "attributed_conversions", window, impression_days, params)
 
 
-def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> int:
-    """Replace the window's days of the lake's campaign_attribution; returns its rows.
+def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> Written:
+    """Replace the window's days of the lake's campaign_attribution.
 
     Reads the lake's attributed_conversions, so run attribute_conversions for the window first.
     """
@@ -67,16 +95,16 @@ def _replace_window(
     window: DayWindow,
     lookup_days: DayWindow,
     params: Mapping[str, object],
-) -> int:
+) -> Written:
     """Run select_<table>.sql with the id lookup of `lookup_days` cached, and replace the
-    window's days of the lake's `table` with its rows; returns how many were written."""
-    build_id_lookup(engine, lookup_days)
+    window's days of the lake's `table` with its rows."""
+    lookup_ids = build_id_lookup(engine, lookup_days)
     try:
         frame = engine.select(select_sql(SQL_PACKAGE, f"select_{table}.sql"), params)
         per_day = engine.replace_days(table, frame, window.start, window.end, spark_columns(table))
     finally:
         engine.drop_lookup(LOOKUP)
-    return sum(per_day.values())
+    return Written(sum(per_day.values()), lookup_ids)
 
 
 def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
@@ -86,3 +114,97 @@ def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
         engine.register_input(table, f"{snapshot_uri}/{table}.parquet", spark_columns(table))
     for table in LAKE_TABLES:
         engine.register_table(table, spark_columns(table))
+
+
+def stage_inputs(
+    warehouse: DuckDBWarehouse, lake: Path, wanted: Mapping[str, DayWindow]
+) -> list[str]:
+    """Publish from DuckDB what the lake lacks for a run: days of the `wanted` tables never
+    published (say, landed before the engine was switched), and a first snapshot if no
+    mapping or opt-out run has published one yet. Days already in the lake are left as the
+    assets published them. Returns what was published."""
+    gaps = {t: missing_days(lake, t, w.start, w.end) for t, w in wanted.items()}
+    no_snapshot = not (lake / SNAPSHOTS / SNAPSHOT / POINTER).exists()
+    published = [f"{len(days)} {table} day(s)" for table, days in gaps.items() if days]
+    if not no_snapshot and not published:
+        return published
+    with warehouse.connect() as con:
+        for table, days in gaps.items():
+            for day in days:
+                publish_days(con, lake, table, day, day + timedelta(days=1))
+        if no_snapshot:
+            published.append(f"snapshot {publish_snapshot(con, lake, SNAPSHOT, SNAPSHOT_TABLES)}")
+    return published
+
+
+@dataclass(frozen=True)
+class SparkStep:
+    """What an attribution step on Spark did, for its materialization's metadata."""
+
+    written: Written
+    snapshot: str
+    staged: list[str]
+    target: str
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "engine": "spark",
+            "spark": self.target,
+            "lake_snapshot": self.snapshot.rsplit("/", 1)[-1],
+            "lake_inputs_published": ", ".join(self.staged) or "none",
+        }
+
+
+def _run(
+    warehouse: DuckDBWarehouse,
+    spark: SparkResource,
+    table: str,
+    window: DayWindow,
+    inputs: Mapping[str, DayWindow],
+    write: Callable[[SparkEngine], Written],
+) -> SparkStep:
+    """Stage the lake's `inputs`, register one snapshot (the same for every step of the run),
+    run `write` on Spark, and load the window's days of `table` back into DuckDB."""
+    settings = spark.settings
+    lake = local_lake(settings.lake)
+    staged = stage_inputs(warehouse, lake, {"conversions": window, **inputs})
+    snapshot = spark.pinned(SNAPSHOT, lambda: latest_snapshot(str(lake), SNAPSHOT))
+    engine = spark.engine()
+    register_inputs(engine, snapshot)
+    written = write(engine)
+    with warehouse.connect() as con:
+        load_days(con, lake, table, window.start, window.end)
+    return SparkStep(written, snapshot, staged, settings.target)
+
+
+def run_attributed_conversions(
+    warehouse: DuckDBWarehouse, spark: SparkResource, window: DayWindow, lookback_days: int
+) -> tuple[AttributionStats, SparkStep]:
+    """The attributed_conversions asset on Spark: the lake's days and DuckDB's table replaced
+    for the window; the same figures as the DuckDB path, from the loaded rows."""
+    step = _run(
+        warehouse,
+        spark,
+        "attributed_conversions",
+        window,
+        {"impressions": window.widened(lookback_days)},
+        lambda engine: attribute_conversions(engine, window, lookback_days),
+    )
+    with warehouse.connect() as con:
+        stats = attribution_stats(con, window, step.written.lookup_ids)
+    return stats, step
+
+
+def run_campaign_attribution(
+    warehouse: DuckDBWarehouse, spark: SparkResource, window: DayWindow
+) -> SparkStep:
+    """The campaign_attribution asset on Spark. It reads the lake's attributed_conversions:
+    days the lake lacks (say, attributed on DuckDB before the switch) come from DuckDB."""
+    return _run(
+        warehouse,
+        spark,
+        "campaign_attribution",
+        window,
+        {"impressions": window, "attributed_conversions": window},
+        lambda engine: summarize_campaigns(engine, window),
+    )

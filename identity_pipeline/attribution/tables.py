@@ -1,22 +1,14 @@
-"""The identity tables attribution reads, named once for both engines."""
+"""The identity tables attribution reads, named once for both engines.
 
-IDENTITY_TABLES = (
-    "dii",
-    "customer_dii",
-    "uid2_mapping",
-    "id5_mapping",
-    "id5_uid_history",
-    "optouts",
-    "identity_graph",
-)
-"""Unpartitioned identity, mapping and identity-graph tables the lookup and the person
-resolution read: the attribution assets' deps on DuckDB, and (with ATTRIBUTION_VIEWS) the
-tables a Spark run reads from one snapshot."""
+The identity list lives in identity_pipeline.engine.state, because the optouts, uid2, id5 and
+identity-graph domains publish exactly these tables to the lake for the Spark engine after each
+of their runs; here they are the attribution assets' deps.
+"""
+
+from identity_pipeline.engine.state import ATTRIBUTION_VIEWS, IDENTITY_TABLES
 
 EVENT_TABLES = ("identity_events",)
 """Read through the purchase_events view only (purchases are conversions too): a dep on
 DuckDB; Spark reads the view from the snapshot instead."""
 
-ATTRIBUTION_VIEWS = ("opted_out", "person_dii", "purchase_events")
-"""Views the attribution SQL reads (optouts/ and attribution/sql/create_views.sql); a snapshot
-copies each as DuckDB computes it, so Spark applies the one definition of each."""
+__all__ = ["ATTRIBUTION_VIEWS", "EVENT_TABLES", "IDENTITY_TABLES"]

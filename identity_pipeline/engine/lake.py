@@ -12,6 +12,8 @@ written aside and swapped in, and a day without rows gets an empty file, so a st
 cannot survive a rerun.
 
 DuckDB writes the files, so the lake must be a path on this machine (or a mounted one).
+Spark's outputs come back the other way (load_days): DuckDB replaces a day range of its own
+table with the lake's rows of those days, so every reader of the warehouse sees them.
 """
 
 from __future__ import annotations
@@ -24,12 +26,64 @@ from pathlib import Path
 
 import duckdb
 
+from identity_pipeline.warehouse import transaction
+
 SNAPSHOTS = "_snapshots"
 POINTER = "LATEST"
 
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def local_lake(lake: str) -> Path:
+    """The lake as a local path for DuckDB to write: a plain path or a file: URI. Any other
+    URI (s3a://, hdfs://) is an error: DuckDB publishes the snapshots and day partitions."""
+    if lake.startswith("file://"):
+        return Path(lake.removeprefix("file://"))
+    if lake.startswith("file:"):
+        return Path(lake.removeprefix("file:"))
+    if ":" in lake.split("/", 1)[0]:
+        scheme = lake.split(":", 1)[0]
+        raise ValueError(
+            f"$IDENTITY_PIPELINE_LAKE is a {scheme}: URI; DuckDB publishes the lake's inputs, "
+            "so it must be a path on this machine (mount the cluster's storage there)"
+        )
+    return Path(lake)
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((end - start).days)]
+
+
+def missing_days(lake: Path, table: str, start: date, end: date) -> list[date]:
+    """Days of [start, end) with no folder in the lake table (never published)."""
+    return [day for day in _days(start, end) if not (lake / table / f"day={day}").is_dir()]
+
+
+def load_days(
+    con: duckdb.DuckDBPyConnection, lake: Path, table: str, start: date, end: date
+) -> int:
+    """Replace days [start, end) of DuckDB's `table` with the lake table's rows of those days,
+    in one transaction; returns the rows loaded. Every day of the range must be in the lake
+    (Spark writes an empty file for a day without rows)."""
+    absent = missing_days(lake, table, start, end)
+    if absent:
+        raise FileNotFoundError(f"{lake / table}: no folder for day(s) {absent[:3]}")
+    files = ", ".join(
+        _sql_string(str(lake / table / f"day={d}" / "*.parquet")) for d in _days(start, end)
+    )
+    source = (
+        f"read_parquet([{files}], hive_partitioning = true, hive_types = {{'day': 'DATE'}}, "
+        "union_by_name = true)"
+    )
+    with transaction(con):
+        con.execute(f'DELETE FROM "{table}" WHERE day >= ? AND day < ?', [start, end])
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM {source}')
+        row = con.execute(
+            f'SELECT count(*) FROM "{table}" WHERE day >= ? AND day < ?', [start, end]
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def publish_snapshot(

@@ -14,7 +14,7 @@ The operations attribution needs beyond a SELECT:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -185,6 +185,7 @@ class SparkResource(ConfigurableResource):  # type: ignore[type-arg]
 
     _session: Any = PrivateAttr(default=None)
     _owned: bool = PrivateAttr(default=False)
+    _pins: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def settings(self) -> SparkSettings:
@@ -216,6 +217,13 @@ class SparkResource(ConfigurableResource):  # type: ignore[type-arg]
             owned = existing is None
         self._session, self._owned = session, owned
         return session
+
+    def pinned(self, key: str, resolve: Callable[[], str]) -> str:
+        """`resolve()` on the first call for `key`, the same answer after: one run's steps
+        share this resource, so they all read the snapshot version the first step chose."""
+        if key not in self._pins:
+            self._pins[key] = resolve()
+        return self._pins[key]
 
     def engine(self) -> SparkEngine:
         return SparkEngine(self.session(), self.settings.lake)

@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
 from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
@@ -96,12 +97,14 @@ def id5_mapping(
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
+        published = publish_state(con)
     details = f" ({report.rotated} with a new ID), {report.errors} rejected"
     context.log.info(report.summary("ID5", "users", details))
     yield MaterializeResult(
         asset_key="id5_mapping",
         metadata={
             **metadata,
+            **published,
             "rotated": report.rotated,
             "errors": report.errors,
         },

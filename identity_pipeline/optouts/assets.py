@@ -5,6 +5,7 @@ from typing import Any
 import duckdb
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.landing.assets import landed_files_asset
 from identity_pipeline.landing.files import FileReport
 from identity_pipeline.optouts.store import listed_hashes, purge
@@ -32,4 +33,5 @@ def optouts(
         "from_suppression_files": int(by_source.get("suppression_file", 0)),
         "new_from_files": report.new_optouts,
         "values_rejected": report.values_rejected,
+        **publish_state(con),
     }

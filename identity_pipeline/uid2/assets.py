@@ -6,6 +6,7 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
 from identity_pipeline.resources import DuckDBWarehouse
 from identity_pipeline.uid2.client import UID2Client
@@ -65,11 +66,13 @@ def uid2_mapping(
         metadata = mapping_metadata(
             con, report, "uid2", failed="invalid", title="UID2 status of every identity"
         )
+        published = publish_state(con)
     details = f", {report.opted_out} opted out, {report.invalid} invalid"
     context.log.info(report.summary("UID2", "identities", details))
     return MaterializeResult(
         metadata={
             **metadata,
+            **published,
             "opted_out": report.opted_out,
             "invalid": report.invalid,
             "api_version": uid2.version,

@@ -9,6 +9,7 @@ from dagster import DagsterInstance, SensorResult, build_sensor_context, materia
 from identity_pipeline.attribution.assets import build_attribution_assets, daily_partitions
 from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG, affected_days
 from identity_pipeline.definitions import defs
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
 from identity_pipeline_tests.attribution.conftest import World, run_days
 
@@ -99,7 +100,11 @@ def test_backfill_is_one_run_and_rerunning_replaces_instead_of_adding(
             assets,
             partition_key=key,
             instance=instance,
-            resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea()},
+            resources={
+                "warehouse": DuckDBWarehouse(),
+                "landing": LandingArea(),
+                "spark": SparkResource(),
+            },
         )
         assert done.success
     assert snapshot(world) == first

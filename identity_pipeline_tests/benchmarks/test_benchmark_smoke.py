@@ -20,18 +20,20 @@ BENCHMARKS = REPO / "benchmarks"
 TESTS = REPO / "identity_pipeline_tests"
 
 
-def run_benchmark(script: str, *args: str, cwd: Path) -> str:
+def run_benchmark(script: str, *args: str, cwd: Path, timeout: float = 300) -> str:
     """Run one benchmark; its stdout. Credentials and pinned clocks of the caller stay out."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("IDENTITY_PIPELINE_", "UID2_", "ID5_", "DAGSTER_HOME"))
+        if not k.startswith(
+            ("IDENTITY_PIPELINE_", "UID2_", "ID5_", "DAGSTER_HOME", "SPARK_", "PYSPARK_")
+        )
     }
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         cwd=cwd,
         env=env,
         check=False,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from identity_pipeline_tests.engine.spark_processes import (
+from identity_pipeline.dev.spark_processes import (
     ConnectServer,
     StandaloneCluster,
     ensure_java,

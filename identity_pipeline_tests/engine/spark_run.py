@@ -63,8 +63,9 @@ def main(argv: list[str]) -> int:
         report["lookup_schema"] = [[f.name, f.dataType.simpleString()] for f in lookup.schema]
         lookup.write.mode("overwrite").parquet(str(out_dir / "lookup"))
         engine.drop_lookup(on_spark.LOOKUP)
-        report["attributed_rows"] = on_spark.attribute_conversions(engine, window, int(lookback))
-        report["campaign_rows"] = on_spark.summarize_campaigns(engine, window)
+        attributed = on_spark.attribute_conversions(engine, window, int(lookback))
+        report["attributed_rows"] = attributed.rows
+        report["campaign_rows"] = on_spark.summarize_campaigns(engine, window).rows
         report["seconds"] = round(time.perf_counter() - started, 1)
         if not resource.settings.connect:
             report.update(_executors(resource))

@@ -23,15 +23,21 @@ from typing import Any
 import duckdb
 import pytest
 
-from identity_pipeline.attribution import on_spark
 from identity_pipeline.attribution.compute import (
     DayWindow,
     attribute_conversions,
     build_id_lookup,
     summarize_campaigns,
 )
+from identity_pipeline.dev.spark_processes import (
+    ConnectServer,
+    StandaloneCluster,
+    free_port,
+    java_home,
+)
 from identity_pipeline.engine.lake import latest_snapshot, publish_days, publish_snapshot
 from identity_pipeline.engine.schema import spark_type
+from identity_pipeline.engine.state import SNAPSHOT_TABLES
 from identity_pipeline.warehouse import connect
 from identity_pipeline_tests.engine.generated import (
     DAYS,
@@ -39,12 +45,6 @@ from identity_pipeline_tests.engine.generated import (
     EMPTY_DAY,
     FIRST_DAY,
     generate_world,
-)
-from identity_pipeline_tests.engine.spark_processes import (
-    ConnectServer,
-    StandaloneCluster,
-    free_port,
-    java_home,
 )
 
 pytestmark = pytest.mark.integration
@@ -178,7 +178,7 @@ def publish(db: Path, lake: Path, window: DayWindow) -> str:
         impression_days = window.widened(LOOKBACK)
         publish_days(con, lake, "impressions", impression_days.start, impression_days.end)
         publish_days(con, lake, "conversions", window.start, window.end)
-        publish_snapshot(con, lake, SNAPSHOT, on_spark.SNAPSHOT_TABLES)
+        publish_snapshot(con, lake, SNAPSHOT, SNAPSHOT_TABLES)
     return latest_snapshot(str(lake), SNAPSHOT)
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from identity_pipeline.engine.lake import latest_snapshot, publish_days, publish_snapshot
+from identity_pipeline.engine.lake import (
+    latest_snapshot,
+    load_days,
+    local_lake,
+    missing_days,
+    publish_days,
+    publish_snapshot,
+)
+from identity_pipeline.engine.state import SNAPSHOT, SNAPSHOT_TABLES, publish_state
+from identity_pipeline.warehouse import connect
 
 
 def test_latest_names_the_newest_complete_snapshot(tmp_path: Path) -> None:
@@ -54,3 +63,54 @@ def test_publishing_a_day_range_replaces_exactly_those_days(tmp_path: Path) -> N
         assert con.execute(read).fetchall() == [(date(2025, 5, 1), 3), (date(2025, 5, 3), 4)]
     days = sorted(p.name for p in (lake / "events").iterdir())
     assert days == ["day=2025-05-01", "day=2025-05-02", "day=2025-05-03"]  # 05-02 is empty
+
+
+def test_loading_days_back_replaces_exactly_those_days_in_duckdb(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE events AS SELECT DATE '2025-05-01' + CAST(range % 3 AS INTEGER) AS day, "
+            "range AS n FROM range(9)"
+        )
+        publish_days(con, lake, "events", date(2025, 5, 1), date(2025, 5, 4))
+        con.execute("CREATE TABLE copy AS SELECT * FROM events WHERE n < 0")
+        con.execute("INSERT INTO copy VALUES (DATE '2025-05-02', 42), (DATE '2025-05-09', 7)")
+        (lake / "copy").symlink_to(lake / "events")
+        assert load_days(con, lake, "copy", date(2025, 5, 1), date(2025, 5, 3)) == 6
+        assert con.execute("SELECT * FROM copy ORDER BY ALL").fetchall() == [
+            *[(date(2025, 5, 1), n) for n in (0, 3, 6)],
+            *[(date(2025, 5, 2), n) for n in (1, 4, 7)],
+            (date(2025, 5, 9), 7),  # outside the range: untouched
+        ]
+        assert missing_days(lake, "copy", date(2025, 5, 2), date(2025, 5, 6)) == [
+            date(2025, 5, 4),
+            date(2025, 5, 5),
+        ]
+        with pytest.raises(FileNotFoundError, match=r"day\(s\) \[datetime.date\(2025, 5, 4\)"):
+            load_days(con, lake, "copy", date(2025, 5, 3), date(2025, 5, 5))
+        assert con.execute("SELECT count(*) FROM copy").fetchone() == (7,)
+
+
+def test_the_lake_duckdb_writes_is_a_local_path(tmp_path: Path) -> None:
+    assert local_lake(str(tmp_path)) == tmp_path
+    assert local_lake(f"file://{tmp_path}") == tmp_path
+    with pytest.raises(ValueError, match="s3a: URI"):
+        local_lake("s3a://bucket/lake")
+
+
+def test_state_is_published_to_the_lake_only_on_the_spark_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IDENTITY_PIPELINE_ENGINE", raising=False)
+    monkeypatch.setenv("IDENTITY_PIPELINE_LAKE", str(tmp_path / "lake"))
+    with duckdb.connect() as con:
+        assert publish_state(con) == {}
+    assert not (tmp_path / "lake").exists()
+    monkeypatch.setenv("IDENTITY_PIPELINE_ENGINE", "spark")
+    with connect(tmp_path / "identity.duckdb") as con:
+        version = publish_state(con)["lake_snapshot"]
+    snapshot = latest_snapshot(str(tmp_path / "lake"), SNAPSHOT)
+    assert snapshot.endswith(version)
+    assert sorted(p.name for p in Path(snapshot).iterdir()) == sorted(
+        f"{table}.parquet" for table in SNAPSHOT_TABLES
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from identity_pipeline_tests.engine.spark_processes import java_home
+from identity_pipeline.dev.spark_processes import java_home
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,5 @@
-"""Real Spark processes on 127.0.0.1 from pyspark's own distribution, for the engine tests.
+"""Real Spark processes on 127.0.0.1 from pyspark's own distribution, for the engine tests
+and benchmarks/bench_engines.py.
 
 A standalone cluster (one master, two workers, each its own JVM started with
 `bin/spark-class`) and a Spark Connect server (`bin/spark-submit` of SparkConnectServer).
@@ -170,7 +171,9 @@ class StandaloneCluster:
             process.stop()
 
 
-def start_cluster(java: Path, work: Path, workers: int = 2) -> StandaloneCluster:
+def start_cluster(
+    java: Path, work: Path, workers: int = 2, worker_memory: str = "1g"
+) -> StandaloneCluster:
     work.mkdir(parents=True, exist_ok=True)
     env = {**spark_env(java, work), "SPARK_DAEMON_MEMORY": "384m"}  # master and workers
     spark_class = str(spark_home() / "bin" / "spark-class")
@@ -221,7 +224,7 @@ def start_cluster(java: Path, work: Path, workers: int = 2) -> StandaloneCluster
                         "--cores",
                         "1",
                         "--memory",
-                        "1g",
+                        worker_memory,
                         "--work-dir",
                         str(worker_dir),
                         cluster.master_url,

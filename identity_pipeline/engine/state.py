@@ -4,8 +4,9 @@ Mapping and opt-outs stay on DuckDB (they are bound by API limits, not compute).
 $IDENTITY_PIPELINE_ENGINE=spark, every run that changes who is who or who opted out (the
 optouts, uid2_mapping, id5_mapping and identity_graph assets) ends by publishing a new
 version of one snapshot of these tables to the lake (engine.lake.publish_snapshot); a Spark
-run reads the version LATEST names, so an opt-out learned after one snapshot is honoured by the next attribution run.
-With the default engine nothing is published and nothing Spark-related is imported.
+run reads the version LATEST names, so an opt-out learned after one snapshot is honoured by
+the next attribution run. With the default engine nothing is published and nothing
+Spark-related is imported.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from identity_pipeline.dev.spark_processes import ensure_java, free_port
 from identity_pipeline.identity_graph.stitch import stitch_events
 from identity_pipeline.warehouse import connect, execute_script
 from identity_pipeline_tests.engine.generated import generate_world
-from identity_pipeline.dev.spark_processes import ensure_java, free_port
 from identity_pipeline_tests.engine.test_engine_equivalence import (
     WINDOW,
     assert_same_outputs,

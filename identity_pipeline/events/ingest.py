@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, changed_since
+from identity_pipeline.landing.files import ChangedFile, FileReport, unread_files
 from identity_pipeline.landing.readers import (
     EVENT_SUFFIXES,
     MAX_LINE_BYTES,
@@ -102,11 +102,10 @@ def ingest_event_files(
     no content) and the other files still load.
     """
     report = EventIngestReport()
-    known = dict(con.execute("SELECT file_path, checksum FROM event_files").fetchall())
     limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
-        for file in changed_since(events_dir, known, report, EVENT_SUFFIXES):
+        for file in unread_files(con, "event_files", events_dir, report, EVENT_SUFFIXES):
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
             try:
                 _stage_lines(con, file.path)

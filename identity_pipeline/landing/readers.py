@@ -230,3 +230,16 @@ def require_columns(
             f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
             f"{delimiter_hint(list(columns))}",
         )
+
+
+def require_any_column(
+    path: Path, columns: tuple[str, ...], any_of: tuple[str, ...], what: str
+) -> None:
+    """InputFileError ("no `what` column", naming what was expected and found) unless
+    `columns` has at least one of `any_of`."""
+    if not any(c in columns for c in any_of):
+        raise InputFileError(
+            path,
+            f"no {what} column; expected one of {', '.join(any_of)}; found: "
+            f"{describe_columns(list(columns))}{delimiter_hint(list(columns))}",
+        )

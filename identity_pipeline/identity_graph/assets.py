@@ -16,6 +16,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from identity_pipeline.engine.state import publish_state
 from identity_pipeline.identity_graph.refresh import (
     GraphRefresh,
     TableRefresh,
@@ -131,6 +132,7 @@ def identity_graph(
             full_rebuild=config.full_rebuild,
             default_region=landing.phone_region,
         )
+        published = publish_state(con)  # the Spark engine's attribution reads the new graph
     report = result.stitch
     context.log.info(
         f"stitch run {result.stitch_run}: {report.events} events, {result.crm_links} CRM links, "
@@ -153,6 +155,7 @@ def identity_graph(
             "changes_by_reason": MetadataValue.json(report.changes_by_reason),
             "raw_events_ingest_seq": result.raw_events_position,
             "seconds": round(report.seconds, 3),
+            **published,
         }
     )
     by_reason: dict[str, int] = {}

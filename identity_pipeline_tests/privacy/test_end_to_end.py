@@ -131,6 +131,11 @@ def test_a_crm_customer_is_forgotten_from_the_graph_and_the_crm_rows_are_reporte
     assert graph[("customer_id", "C-BOB")] == graph[("anonymous_id", "bob-1")]
     (kept,) = _query(database, "SELECT crm_rows_kept FROM forget_requests")[0]
     assert json.loads(kept) == {"customer_dii": 1, "dii": 1}
+    _refresh(instance, full=True)  # nor does a full rebuild: the deny-list holds the email
+    graph = _graph(database)
+    assert ("customer_id", "C-ANN") not in graph
+    assert ("email", normalize_and_hash_email(ANN_EMAIL)) not in graph
+    assert graph[("customer_id", "C-BOB")] == graph[("anonymous_id", "bob-1")]
 
 
 def test_generated_person_forgotten_through_a_request_file_stays_gone(

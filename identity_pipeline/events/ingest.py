@@ -30,20 +30,6 @@ from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.warehouse import run_script, transaction
 
 PACKAGE = "identity_pipeline.events"
-EVENT_FIELDS = (
-    "event_id",
-    "created_at",
-    "platform",
-    "anonymous_id",
-    "email",
-    "phone",
-    "fbclid",
-    "gclid",
-    "gaclid",
-    "valuation_properties",
-)
-"""The fields of a landed event: seed 003's request body plus event_id and created_at
-(`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
 INGEST_SEQ_KEY = "events_ingest_seq"
 MEMORY_LIMIT = "2GB"
 """DuckDB's memory limit while ingesting (the rest spills to disk), restored afterwards: a file

@@ -18,9 +18,8 @@ class DuckDBWarehouse(ConfigurableResource):  # type: ignore[type-arg]
     is released between steps; see README "DuckDB and Dagster executors".
     """
 
-    database: str | None = Field(
-        default=None,
-        description=f"DuckDB file; unset means ${settings.ENV_DB} or {settings.DEFAULT_DB}.",
+    database: str | None = settings.env_fallback_field(
+        "DuckDB file", settings.ENV_DB, settings.DEFAULT_DB
     )
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long to wait while another process holds the file."
@@ -48,15 +47,13 @@ def _landing_folder(name: str) -> property:
 class LandingArea(ConfigurableResource):  # type: ignore[type-arg]
     """Where source files arrive: contacts/, optouts/ (suppression files), events/, and more."""
 
-    path: str | None = Field(
-        default=None,
-        description=f"Landing folder; unset means ${settings.ENV_LANDING} or "
-        f"{settings.DEFAULT_LANDING}.",
+    path: str | None = settings.env_fallback_field(
+        "Landing folder", settings.ENV_LANDING, settings.DEFAULT_LANDING
     )
-    default_region: str | None = Field(
-        default=None,
-        description=f"Region for national phone numbers without a country; unset means "
-        f"${settings.ENV_DEFAULT_REGION} or {settings.DEFAULT_REGION}.",
+    default_region: str | None = settings.env_fallback_field(
+        "Region for national phone numbers without a country",
+        settings.ENV_DEFAULT_REGION,
+        settings.DEFAULT_REGION,
     )
 
     @property

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field
 
 ENV_DB = "IDENTITY_PIPELINE_DB"
 DEFAULT_DB = "data/identity.duckdb"
@@ -36,6 +39,12 @@ DEFAULT_REFRESH_HOUR = 2
 ENV_NOW = "IDENTITY_PIPELINE_NOW"
 """Pins the pipeline's clock (ISO 8601, UTC if no offset). For simulations and tests that move
 a sandbox's clock forward by days; leave unset in production."""
+
+
+def env_fallback_field(what: str, env: str, fallback: object) -> Any:
+    """A config or resource field that is None unless set: unset, the run reads `$env`, else
+    `fallback`. Its description says so after `what`."""
+    return Field(default=None, description=f"{what}; unset means ${env} or {fallback}.")
 
 
 def _from_env(name: str, default: str, override: str | None) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.files import FileReport, unread_files
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import fingerprint_salt, transaction
 
@@ -94,9 +94,8 @@ def _swap_in(
 def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> IngestReport:
     """Load every new or changed file under contacts_dir; one transaction per file."""
     report = IngestReport()
-    known = dict(con.execute("SELECT file_path, checksum FROM contact_files").fetchall())
     salt = fingerprint_salt(con)
-    for file in changed_since(contacts_dir, known, report):
+    for file in unread_files(con, "contact_files", contacts_dir, report):
         path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
         try:
             loaded = load_file(con, path, "ip_file", "ip_file_rejects")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dagster import Config
-from pydantic import Field
+
+from identity_pipeline.settings import env_fallback_field
 
 ENV_AS_OF = "IDENTITY_PIPELINE_SCORING_AS_OF"
 ENV_REPORTING_CURRENCY = "IDENTITY_PIPELINE_REPORTING_CURRENCY"
@@ -80,46 +81,43 @@ def _env_number(name: str, default: float, *, integer: bool) -> float:
 class CustomerMetricsConfig(Config):
     """Run config of `customer_metrics` (unset fields fall back to the environment)."""
 
-    as_of: str | None = Field(
-        default=None,
-        description=f"Score as of this ISO 8601 date/timestamp (UTC; a date means its end). "
-        f"Unset: ${ENV_AS_OF}, else the newest event in person_journal.",
+    as_of: str | None = env_fallback_field(
+        "Score as of this ISO 8601 date/timestamp (UTC; a date means its end)",
+        ENV_AS_OF,
+        "the newest event in person_journal",
     )
-    reporting_currency: str | None = Field(
-        default=None,
-        description=f"ISO 4217 code money is reported in. Unset: ${ENV_REPORTING_CURRENCY}, "
-        f"else {DEFAULT_REPORTING_CURRENCY}.",
+    reporting_currency: str | None = env_fallback_field(
+        "ISO 4217 code money is reported in", ENV_REPORTING_CURRENCY, DEFAULT_REPORTING_CURRENCY
     )
-    engagement_actions: list[str] | None = Field(
-        default=None,
-        description=f"Journal actions that count as engagement events. Unset: "
-        f"${ENV_ENGAGEMENT_ACTIONS} (comma-separated), else "
-        f"{', '.join(DEFAULT_ENGAGEMENT_ACTIONS)}.",
+    engagement_actions: list[str] | None = env_fallback_field(
+        "Journal actions that count as engagement events",
+        f"{ENV_ENGAGEMENT_ACTIONS} (comma-separated)",
+        ", ".join(DEFAULT_ENGAGEMENT_ACTIONS),
     )
 
 
 class CustomerSegmentsConfig(Config):
     """Run config of `customer_segments` (unset fields fall back to the environment)."""
 
-    high_value_min_value: float | None = Field(
-        default=None,
-        description=f"high_value: predicted_90d_value above this (reporting currency). Unset: "
-        f"${ENV_HIGH_VALUE_MIN}, else {DEFAULT_HIGH_VALUE_MIN:g} (seed 003).",
+    high_value_min_value: float | None = env_fallback_field(
+        "high_value: predicted_90d_value above this (reporting currency)",
+        ENV_HIGH_VALUE_MIN,
+        f"{DEFAULT_HIGH_VALUE_MIN:g} (seed 003)",
     )
-    lapsed_after_days: int | None = Field(
-        default=None,
-        description=f"lapsed: last purchase more than this many whole days before as_of. "
-        f"Unset: ${ENV_LAPSED_AFTER_DAYS}, else {DEFAULT_LAPSED_AFTER_DAYS}.",
+    lapsed_after_days: int | None = env_fallback_field(
+        "lapsed: last purchase more than this many whole days before as_of",
+        ENV_LAPSED_AFTER_DAYS,
+        DEFAULT_LAPSED_AFTER_DAYS,
     )
-    engaged_min_events: int | None = Field(
-        default=None,
-        description=f"engaged_no_purchase: at least this many engagement events. Unset: "
-        f"${ENV_ENGAGED_MIN_EVENTS}, else {DEFAULT_ENGAGED_MIN_EVENTS}.",
+    engaged_min_events: int | None = env_fallback_field(
+        "engaged_no_purchase: at least this many engagement events",
+        ENV_ENGAGED_MIN_EVENTS,
+        DEFAULT_ENGAGED_MIN_EVENTS,
     )
-    engaged_within_days: int | None = Field(
-        default=None,
-        description=f"engaged_no_purchase: last engagement event at most this many whole days "
-        f"before as_of. Unset: ${ENV_ENGAGED_WITHIN_DAYS}, else {DEFAULT_ENGAGED_WITHIN_DAYS}.",
+    engaged_within_days: int | None = env_fallback_field(
+        "engaged_no_purchase: last engagement event at most this many whole days before as_of",
+        ENV_ENGAGED_WITHIN_DAYS,
+        DEFAULT_ENGAGED_WITHIN_DAYS,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, changed_since
+from identity_pipeline.landing.files import ChangedFile, FileReport, unread_files
 from identity_pipeline.landing.readers import (
     EVENT_SUFFIXES,
     MAX_LINE_BYTES,
@@ -30,20 +30,6 @@ from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.warehouse import run_script, transaction
 
 PACKAGE = "identity_pipeline.events"
-EVENT_FIELDS = (
-    "event_id",
-    "created_at",
-    "platform",
-    "anonymous_id",
-    "email",
-    "phone",
-    "fbclid",
-    "gclid",
-    "gaclid",
-    "valuation_properties",
-)
-"""The fields of a landed event: seed 003's request body plus event_id and created_at
-(`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
 INGEST_SEQ_KEY = "events_ingest_seq"
 MEMORY_LIMIT = "2GB"
 """DuckDB's memory limit while ingesting (the rest spills to disk), restored afterwards: a file
@@ -102,11 +88,10 @@ def ingest_event_files(
     no content) and the other files still load.
     """
     report = EventIngestReport()
-    known = dict(con.execute("SELECT file_path, checksum FROM event_files").fetchall())
     limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
-        for file in changed_since(events_dir, known, report, EVENT_SUFFIXES):
+        for file in unread_files(con, "event_files", events_dir, report, EVENT_SUFFIXES):
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
             try:
                 _stage_lines(con, file.path)

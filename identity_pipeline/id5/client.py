@@ -22,6 +22,7 @@ from pydantic import Field
 
 from identity_pipeline.mapping.http import MappingHTTPClient
 from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError, RetryHook
+from identity_pipeline.settings import env_fallback_field
 
 MAX_BATCH = 1_000
 """Users per request the API accepts."""
@@ -61,10 +62,8 @@ class ID5Client(MappingHTTPClient):
     base_url: str = Field(description=f"API root (${ENV_BASE_URL}), e.g. https://api.id5-sync.com")
     partner_id: int = Field(description=f"ID5 partner number (${ENV_PARTNER_ID}).")
     token: str = Field(description=f"API token (${ENV_TOKEN}); sent as a URL query parameter.")
-    refresh_days: int | None = Field(
-        default=None,
-        description=f"Re-map an ID5 ID this many days after we got it; unset means "
-        f"${ENV_REFRESH_DAYS} or {DEFAULT_REFRESH_DAYS}.",
+    refresh_days: int | None = env_fallback_field(
+        "Re-map an ID5 ID this many days after we got it", ENV_REFRESH_DAYS, DEFAULT_REFRESH_DAYS
     )
     batch_size: int = Field(default=MAX_BATCH, description=f"Users per request, ≤{MAX_BATCH}.")
 

@@ -15,19 +15,12 @@ import duckdb
 
 from identity_pipeline.identity_graph.rules import ANY_TYPE, ID_TYPES, StitchingRules
 from identity_pipeline.identity_graph.sql_files import count, materialize, run
+from identity_pipeline.landing.readers import EVENT_FIELDS
 from identity_pipeline.normalize.values import normalize_table
 
-EVENT_COLUMNS = (
-    "event_id",
-    "created_at",
-    "anonymous_id",
-    "email",
-    "phone",
-    "fbclid",
-    "gclid",
-    "gaclid",
-)
-"""Columns a source of events must have (created_at a TIMESTAMP, the rest VARCHAR)."""
+EVENT_COLUMNS = tuple(f for f in EVENT_FIELDS if f not in ("platform", "valuation_properties"))
+"""Columns a source of events must have: a landed event's identifier fields (created_at a
+TIMESTAMP, the rest VARCHAR)."""
 
 HASHED_COLUMNS = ("event_id", "created_at", "id_type", "id_value")
 """Columns a source of identifiers already in graph form must have: one row per (event,

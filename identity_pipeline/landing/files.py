@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES, has_suffix
 
 
@@ -70,3 +72,16 @@ def changed_since(
             report.files_unchanged += 1
             continue
         yield ChangedFile(path, rel, checksum, path.stat().st_size)
+
+
+def unread_files(
+    con: duckdb.DuckDBPyConnection,
+    ledger: str,
+    directory: Path,
+    report: FileReport,
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+) -> Iterator[ChangedFile]:
+    """changed_since against a domain's file ledger table `ledger` (our own table name, with
+    file_path and checksum columns: what the warehouse last read of each file)."""
+    known = dict(con.execute(f"SELECT file_path, checksum FROM {ledger}").fetchall())
+    return changed_since(directory, known, report, suffixes)

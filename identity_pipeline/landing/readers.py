@@ -18,6 +18,22 @@ SUPPORTED_SUFFIXES = (".csv", ".parquet")
 """What the contacts, opt-outs, impressions and conversions folders read."""
 EVENT_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 """What the events folder reads: JSON Lines (optionally gzipped) and Parquet."""
+
+EVENT_FIELDS = (
+    "event_id",
+    "created_at",
+    "platform",
+    "anonymous_id",
+    "email",
+    "phone",
+    "fbclid",
+    "gclid",
+    "gaclid",
+    "valuation_properties",
+)
+"""The fields of a landed event: seed 003's request body plus event_id and created_at
+(`gaclid` is Google's other name for `gclid`). Other keys are kept in the raw payload only."""
+
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Lines longer than this fail the file; shorter over-long values become row rejects."""
 
@@ -229,4 +245,17 @@ def require_columns(
             path,
             f"missing column(s): {', '.join(missing)}; found: {describe_columns(list(columns))}"
             f"{delimiter_hint(list(columns))}",
+        )
+
+
+def require_any_column(
+    path: Path, columns: tuple[str, ...], any_of: tuple[str, ...], what: str
+) -> None:
+    """InputFileError ("no `what` column", naming what was expected and found) unless
+    `columns` has at least one of `any_of`."""
+    if not any(c in columns for c in any_of):
+        raise InputFileError(
+            path,
+            f"no {what} column; expected one of {', '.join(any_of)}; found: "
+            f"{describe_columns(list(columns))}{delimiter_hint(list(columns))}",
         )

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.files import FileReport, unread_files
 from identity_pipeline.landing.readers import (
     InputFileError,
-    delimiter_hint,
-    describe_columns,
     load_file,
+    require_any_column,
 )
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
@@ -69,19 +68,12 @@ def load_suppression_files(
 ) -> SuppressionReport:
     """Add the opt-outs of every new or changed file; one transaction per file."""
     report = SuppressionReport()
-    known = dict(con.execute("SELECT file_path, checksum FROM optout_files").fetchall())
     salt = fingerprint_salt(con)
-    for file in changed_since(optouts_dir, known, report):
+    for file in unread_files(con, "optout_files", optouts_dir, report):
         path, rel, checksum = file.path, file.rel, file.checksum
         try:
             loaded = load_file(con, path, "op_file", "op_file_rejects")
-            if not any(c in loaded.columns for c in RAW_COLUMNS + HASH_COLUMNS):
-                raise InputFileError(
-                    path,
-                    f"no opt-out column; expected one of {', '.join(RAW_COLUMNS + HASH_COLUMNS)};"
-                    f" found: {describe_columns(list(loaded.columns))}"
-                    f"{delimiter_hint(list(loaded.columns))}",
-                )
+            require_any_column(path, loaded.columns, RAW_COLUMNS + HASH_COLUMNS, "opt-out")
         except InputFileError as error:
             report.files_failed.append(f"optouts/{rel}: {error.reason}")
             con.execute(

@@ -17,12 +17,11 @@ from typing import Final
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.files import FileReport, unread_files
 from identity_pipeline.landing.readers import (
     InputFileError,
-    delimiter_hint,
-    describe_columns,
     load_file,
+    require_any_column,
 )
 from identity_pipeline.privacy.forget import (
     SQL_PACKAGE,
@@ -56,24 +55,17 @@ def process_request_files(
 ) -> ForgetFilesReport:
     """Forget the persons named in every new or changed request file under `folder`."""
     report = ForgetFilesReport()
-    known = dict(con.execute("SELECT file_path, checksum FROM forget_request_files").fetchall())
     salt = fingerprint_salt(con)
-    for file in changed_since(folder, known, report):
+    for file in unread_files(con, "forget_request_files", folder, report):
         rel = file.rel
         try:
             loaded = load_file(con, file.path, "fg_file", "fg_file_rejects")
-            present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
-            if not present:
-                raise InputFileError(
-                    file.path,
-                    f"no request column; expected one of {', '.join(REQUEST_FIELDS)}; found: "
-                    f"{describe_columns(list(loaded.columns))}"
-                    f"{delimiter_hint(list(loaded.columns))}",
-                )
+            require_any_column(file.path, loaded.columns, REQUEST_FIELDS, "request")
         except InputFileError as error:
             report.files_failed.append(f"{FOLDER}/{rel}: {error.reason}")
             _record_file(con, rel, file.checksum, now, error=error.reason)
             continue
+        present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
         _stage_file(con, present, "country" in loaded.columns, default_region)
         requested = [
             RequestedIdentifier(int(n), str(t), str(v))

@@ -42,6 +42,28 @@ FORGET_TABLES = (
 """Tables forget always reads (the contract's). Any other table with a person_id column (the
 scores customer_metrics, customer_value, customer_segments, ...) is found and read too."""
 
+ROWS_TO_FORGET: tuple[tuple[str, str, str], ...] = (
+    ("raw_events", "fg_event", "f.event_id = t.event_id"),
+    ("identity_events", "fg_event", "f.event_id = t.event_id"),
+    ("event_rejects", "fg_event", "f.event_id = t.event_id"),
+    ("person_journal", "fg_event", "f.event_id = t.event_id"),
+    ("identity_graph", "fg_identifier", "f.id_type = t.id_type AND f.id_value = t.id_value"),
+    ("identity_identifiers", "fg_identifier", "f.id_key = t.id_key"),
+    ("identity_links", "fg_identifier", "f.id_key IN (t.key_a, t.key_b)"),
+    ("identity_hubs", "fg_identifier", "f.id_key = t.id_key"),
+    ("person_merges", "fg_person", "f.person_id IN (t.old_person_id, t.new_person_id)"),
+)
+"""The rows forget deletes, as (table t, scope f of create_forget_scope.sql, join condition):
+rows reached through the forgotten events, identifiers and persons. Tables keyed by person_id
+are added by person_tables()."""
+
+DROPPED_IDENTIFIER_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("identity_identifiers", "fg_dropped_identifier", "f.id_key = t.id_key"),
+    ("identity_hubs", "fg_dropped_identifier", "f.id_key = t.id_key"),
+    ("identity_links", "fg_dropped_identifier", "f.id_key IN (t.key_a, t.key_b)"),
+)
+"""Rows of the identifiers create_forget_stale.sql drops (no event left, no person)."""
+
 _TEMP_TABLES = (
     "fg_requested",
     "fg_request_ids",
@@ -125,12 +147,10 @@ def forget(
     run_script(con, SQL_PACKAGE, "create_forget_scope.sql")
     keyed_by_person = person_tables(con)
     tables = sorted(set(FORGET_TABLES) | set(keyed_by_person))
-    for table in keyed_by_person:
-        con.execute(
-            f"INSERT INTO fg_row SELECT '{table}', f.request_no, t.rowid FROM {table} AS t "
-            "JOIN fg_person AS f ON f.person_id = t.person_id"
-        )
+    _add_rows(con, ROWS_TO_FORGET)
+    _add_rows(con, [(t, "fg_person", "f.person_id = t.person_id") for t in keyed_by_person])
     run_script(con, SQL_PACKAGE, "create_forget_stale.sql")
+    _add_rows(con, DROPPED_IDENTIFIER_ROWS)
     per_request: dict[int, dict[str, int]] = {n: dict.fromkeys(tables, 0) for n in sources}
     for request_no, table, rows in con.execute(
         "SELECT request_no, table_name, count(DISTINCT row_id) FROM fg_row GROUP BY ALL"
@@ -179,6 +199,18 @@ def forget(
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP VIEW IF EXISTS fg_event_ids")
     return outcomes
+
+
+def _add_rows(
+    con: duckdb.DuckDBPyConnection,
+    rows: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]],
+) -> None:
+    """Add to fg_row the rowid of every row of `table` that joins `scope` on `on`."""
+    for table, scope, on in rows:
+        con.execute(
+            f"INSERT INTO fg_row SELECT '{table}', f.request_no, t.rowid FROM {table} AS t "
+            f"JOIN {scope} AS f ON {on}"
+        )
 
 
 def _stage(

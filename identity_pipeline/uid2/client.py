@@ -28,6 +28,7 @@ from uid2_client.uid2_response import Uid2Response
 
 from identity_pipeline.mapping.http import MappingHTTPClient
 from identity_pipeline.mapping.retry import CallStats, FatalAPIError, RetryableAPIError, RetryHook
+from identity_pipeline.settings import env_fallback_field
 
 MAX_BATCH = 5_000
 """Operator limit on identifiers per request."""
@@ -57,13 +58,11 @@ class UID2Client(MappingHTTPClient):
     base_url: str = Field(description=f"Operator URL (${ENV_BASE_URL}), no trailing path.")
     api_key: str = Field(description=f"Bearer API key (${ENV_API_KEY}).")
     secret_key: str = Field(description=f"Base64 client secret (${ENV_SECRET_KEY}).")
-    api_version: str | None = Field(
-        default=None, description=f"'v3' or 'v2'; unset means ${ENV_API_VERSION} or v3."
-    )
-    max_parallel_requests: int | None = Field(
-        default=None,
-        description=f"Requests in flight at once, 1-{MAX_PARALLEL}; unset means "
-        f"${ENV_MAX_PARALLEL} or 1 (sequential, as the v2 guidance requires).",
+    api_version: str | None = env_fallback_field("'v3' or 'v2'", ENV_API_VERSION, "v3")
+    max_parallel_requests: int | None = env_fallback_field(
+        f"Requests in flight at once, 1-{MAX_PARALLEL}",
+        ENV_MAX_PARALLEL,
+        "1 (sequential, as the v2 guidance requires)",
     )
     batch_size: int = Field(
         default=MAX_BATCH, description=f"Identifiers per request, ≤{MAX_BATCH}."

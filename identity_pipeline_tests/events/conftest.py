@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from identity_pipeline.events.ingest import EVENT_FIELDS, EventIngestReport, ingest_event_files
+from identity_pipeline.events.ingest import EventIngestReport, ingest_event_files
+from identity_pipeline.landing.readers import EVENT_FIELDS
 from identity_pipeline.warehouse import connect
 
 SECRET_EMAIL = "very.private.person@example.com"

@@ -37,21 +37,21 @@ LEFT JOIN identity_identifiers AS i ON i.id_type = s.id_type AND i.id_value = s.
 -- yet in identity_events, from fg_orphan_hashes (their emails and phones hashed by
 -- normalize_table).
 CREATE OR REPLACE TEMP VIEW fg_event_ids AS
-SELECT event_id, created_at, 'email' AS id_type, email_hash AS id_value FROM identity_events
+SELECT event_id, created_at, id_type, id_value FROM (
+    UNPIVOT (
+        SELECT event_id, created_at, email_hash AS email, phone_hash AS phone,
+            trim(anonymous_id) AS anonymous_id, trim(fbclid) AS fbclid, trim(gclid) AS gclid
+        FROM identity_events
+    ) ON email, phone, anonymous_id, fbclid, gclid INTO NAME id_type VALUE id_value
+)
 UNION ALL
-SELECT event_id, created_at, 'phone', phone_hash FROM identity_events
-UNION ALL
-SELECT event_id, created_at, 'anonymous_id', trim(anonymous_id) FROM identity_events
-UNION ALL
-SELECT event_id, created_at, 'fbclid', trim(fbclid) FROM identity_events
-UNION ALL
-SELECT event_id, created_at, 'gclid', trim(gclid) FROM identity_events
-UNION ALL
-SELECT event_id, created_at, 'anonymous_id', trim(anonymous_id) FROM raw_events
-UNION ALL
-SELECT event_id, created_at, 'fbclid', trim(fbclid) FROM raw_events
-UNION ALL
-SELECT event_id, created_at, 'gclid', trim(gclid) FROM raw_events
+SELECT event_id, created_at, id_type, id_value FROM (
+    UNPIVOT (
+        SELECT event_id, created_at,
+            trim(anonymous_id) AS anonymous_id, trim(fbclid) AS fbclid, trim(gclid) AS gclid
+        FROM raw_events
+    ) ON anonymous_id, fbclid, gclid INTO NAME id_type VALUE id_value
+)
 UNION ALL
 SELECT o.event_id, r.created_at, o.dii_type, o.uid2_hash
 FROM fg_orphan_hashes AS o JOIN raw_events AS r ON r.event_id = o.event_id;
@@ -66,39 +66,6 @@ SELECT DISTINCT request_no, event_id FROM (
     JOIN fg_person AS p ON p.person_id = j.person_id
 );
 
--- The rows to delete, by table and rowid: rows found through events and identifiers.
--- Tables keyed by person_id (identity_graph, identity_persons, persons, person_journal, the
--- scores, ...) are added by forget.py, which finds every table with a person_id column.
-CREATE OR REPLACE TEMP TABLE fg_row AS
-SELECT 'raw_events' AS table_name, f.request_no, t.rowid AS row_id
-FROM raw_events AS t JOIN fg_event AS f ON f.event_id = t.event_id
-UNION ALL
-SELECT 'identity_events', f.request_no, t.rowid
-FROM identity_events AS t JOIN fg_event AS f ON f.event_id = t.event_id
-UNION ALL
-SELECT 'event_rejects', f.request_no, t.rowid
-FROM event_rejects AS t JOIN fg_event AS f ON f.event_id = t.event_id
-UNION ALL
-SELECT 'person_journal', f.request_no, t.rowid
-FROM person_journal AS t JOIN fg_event AS f ON f.event_id = t.event_id
-UNION ALL
-SELECT 'identity_graph', f.request_no, t.rowid
-FROM identity_graph AS t JOIN fg_identifier AS f ON f.id_type = t.id_type AND f.id_value = t.id_value
-UNION ALL
-SELECT 'identity_identifiers', f.request_no, t.rowid
-FROM identity_identifiers AS t JOIN fg_identifier AS f ON f.id_key = t.id_key
-UNION ALL
-SELECT 'identity_links', f.request_no, t.rowid
-FROM identity_links AS t JOIN fg_identifier AS f ON f.id_key = t.key_a
-UNION ALL
-SELECT 'identity_links', f.request_no, t.rowid
-FROM identity_links AS t JOIN fg_identifier AS f ON f.id_key = t.key_b
-UNION ALL
-SELECT 'identity_hubs', f.request_no, t.rowid
-FROM identity_hubs AS t JOIN fg_identifier AS f ON f.id_key = t.id_key
-UNION ALL
-SELECT 'person_merges', f.request_no, t.rowid
-FROM person_merges AS t JOIN fg_person AS f ON f.person_id = t.old_person_id
-UNION ALL
-SELECT 'person_merges', f.request_no, t.rowid
-FROM person_merges AS t JOIN fg_person AS f ON f.person_id = t.new_person_id;
+-- The rows to delete, by table and rowid. forget.py fills it: rows found through events,
+-- identifiers and persons (ROWS_TO_FORGET), and every table with a person_id column.
+CREATE OR REPLACE TEMP TABLE fg_row (table_name VARCHAR, request_no BIGINT, row_id BIGINT);

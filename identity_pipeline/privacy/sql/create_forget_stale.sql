@@ -46,16 +46,9 @@ SELECT s.request_no, s.id_key FROM fg_stale_identifier AS s
 WHERE s.id_key NOT IN (SELECT id_key FROM fg_identifier_first)
   AND s.id_key NOT IN (SELECT id_key FROM identity_graph);
 
+-- forget.py deletes their identity_identifiers, identity_hubs and identity_links rows.
+-- Stale links with no event left go too.
 INSERT INTO fg_row
-SELECT 'identity_identifiers', d.request_no, t.rowid
-FROM identity_identifiers AS t JOIN fg_dropped_identifier AS d ON d.id_key = t.id_key
-UNION ALL
-SELECT 'identity_hubs', d.request_no, t.rowid
-FROM identity_hubs AS t JOIN fg_dropped_identifier AS d ON d.id_key = t.id_key
-UNION ALL
-SELECT 'identity_links', d.request_no, t.rowid
-FROM identity_links AS t JOIN fg_dropped_identifier AS d ON d.id_key IN (t.key_a, t.key_b)
-UNION ALL
 SELECT 'identity_links', s.request_no, t.rowid
 FROM identity_links AS t
 JOIN fg_stale_link AS s ON s.key_a = t.key_a AND s.key_b = t.key_b

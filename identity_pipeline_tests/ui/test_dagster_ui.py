@@ -159,7 +159,7 @@ def test_ui_shows_the_demo_and_a_launched_materialization_succeeds(
             page.get_by_role("link", name=job, exact=True).first.wait_for()
         assert page.get_by_text("Success", exact=True).count() >= len(DEMO_JOBS)
         assert "Failure" not in page.inner_text("body")
-        _shot(page, folder, "dagster-runs.png")
+        _shot(page, folder, "dagster-runs.png", readme=True)
 
         # campaign_attribution: its latest materialization's metadata, with the chart image.
         page.goto(f"{base}/assets/campaign_attribution")

@@ -6,19 +6,9 @@ import duckdb
 import pytest
 
 from identity_pipeline.dev.events import generate_events
+from identity_pipeline.landing.readers import EVENT_FIELDS
 
-COLUMNS = [
-    "event_id",
-    "created_at",
-    "platform",
-    "anonymous_id",
-    "email",
-    "phone",
-    "fbclid",
-    "gclid",
-    "gaclid",
-    "valuation_properties",
-]
+COLUMNS = list(EVENT_FIELDS)
 
 
 def _read(paths: tuple[Path, ...]) -> list[tuple]:

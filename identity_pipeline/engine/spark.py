@@ -10,6 +10,10 @@ The operations attribution needs beyond a SELECT:
 - replace a day range of an output: Parquet under <lake>/<table>/day=YYYY-MM-DD/, written
   with partitionOverwriteMode=dynamic so only the run's days are replaced; a day of the range
   with no rows is overwritten by an empty file, so a stale day cannot survive a rerun.
+
+The identity graph's connected components add one more: a DuckDB query's rows as a Spark
+DataFrame (`frame_from_duckdb`), moved as Arrow through the session, so it works the same for
+a local driver, a cluster or Spark Connect, whatever the lake is.
 """
 
 from __future__ import annotations
@@ -25,7 +29,11 @@ from pydantic import Field, PrivateAttr
 from identity_pipeline.engine.config import SparkSettings, spark_settings
 
 if TYPE_CHECKING:
+    import duckdb
     from pyspark.sql import DataFrame, SparkSession
+
+ARROW_BATCH_ROWS = 1_000_000
+"""Rows per Arrow record batch read from DuckDB by frame_from_duckdb."""
 
 DEFAULT_CONF: dict[str, str] = {
     # Our SQL means UTC days and naive UTC timestamps.
@@ -83,6 +91,24 @@ class SparkEngine:
 
         converted = spark_sql(sql)
         return self.session.sql(converted, args=SparkDialect.bind(converted, params))
+
+    def frame_from_duckdb(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        params: Mapping[str, object] | None = None,
+    ) -> DataFrame:
+        """The rows of a DuckDB query as a Spark DataFrame with the same column types.
+
+        DuckDB streams the result as Arrow record batches; the session turns them into a
+        DataFrame (a classic driver ships them to its executors, a Spark Connect client sends
+        them to the server in chunks). Nothing is written to the lake, so this works for any
+        lake URI. The rows pass through this process's memory once: meant for what one
+        machine already holds (a run's affected links), not for bulk loads.
+        """
+        relation = con.sql(sql, params=dict(params)) if params else con.sql(sql)
+        reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
+        return self.session.createDataFrame(reader.read_all())
 
     def build_cached_lookup(self, name: str, sql: str, params: Mapping[str, object]) -> int:
         """Materialize a SELECT once as temp view `name`; returns its row count."""

@@ -1,5 +1,7 @@
 """The identity graph's Dagster assets: identity_graph (with its new-hubs check), persons and
-person_journal. Unpartitioned: the graph is global; events keep their `day` column."""
+person_journal. Unpartitioned: the graph is global; events keep their `day` column. With
+$IDENTITY_PIPELINE_ENGINE=spark the graph's connected components run on Spark; its metadata
+says which engine ran them."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +18,8 @@ from dagster import (
 )
 from pydantic import Field
 
+from identity_pipeline.engine.config import engine_name
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.engine.state import publish_state
 from identity_pipeline.identity_graph.refresh import (
     GraphRefresh,
@@ -123,14 +127,19 @@ def identity_graph(
     config: IdentityGraphConfig,
     warehouse: DuckDBWarehouse,
     landing: LandingArea,
+    spark: SparkResource,
 ) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     rules = config.rules()
+    engine = engine_name()
+    # Started before DuckDB is opened; only the components run there (refresh.py).
+    on_spark = spark.engine() if engine == "spark" else None
     with warehouse.connect() as con:
         result = refresh_graph(
             con,
             rules=rules,
             full_rebuild=config.full_rebuild,
             default_region=landing.phone_region,
+            spark=on_spark,
         )
         published = publish_state(con)  # the Spark engine's attribution reads the new graph
     report = result.stitch
@@ -141,6 +150,8 @@ def identity_graph(
     )
     yield MaterializeResult(
         metadata={
+            "engine": engine,
+            **({"spark": spark.settings.target} if on_spark else {}),
             "dagster/row_count": report.persons,
             "full_rebuild": config.full_rebuild,
             "stitch_run": result.stitch_run,

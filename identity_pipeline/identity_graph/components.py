@@ -10,30 +10,51 @@ nodes happen to be numbered.
   points to a root, relabel, contract edges to the roots, repeat until no edge is left. Only
   SELECTs with joins and GROUP BY (sql/select_cc_*.sql), so the Spark engine can run the same
   files. Tests keep it equal to scipy.
+- `components_spark`: the same select_cc_*.sql files, converted to Spark SQL by the engine's
+  dialect and run on a Spark session (IDENTITY_PIPELINE_ENGINE=spark). The edges go from
+  DuckDB to Spark as Arrow, every round's tables are local checkpoints (the lineage is cut each
+  round, so the plan does not grow with the rounds), and the (id_key, component) rows come back
+  to a DuckDB temp table as Arrow.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 
 from identity_pipeline.identity_graph.sql_files import count, materialize, sql
 
-Method = Literal["scipy", "sql"]
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from identity_pipeline.engine.spark import SparkEngine
+
+Method = Literal["scipy", "sql", "spark"]
 MAX_ROUNDS = 200
+SPARK_VIEWS = ("ig_cc_input_edges", "ig_cc_edges", "ig_cc_labels", "ig_cc_hooks")
+"""The temp views components_spark keeps on the Spark session (the names the SQL files read)."""
 
 
 def components(
-    con: duckdb.DuckDBPyConnection, edges: str, out: str, method: Method = "scipy"
+    con: duckdb.DuckDBPyConnection,
+    edges: str,
+    out: str,
+    method: Method = "scipy",
+    spark: SparkEngine | None = None,
 ) -> int:
     """Temp table `out` (id_key, component) for every node of `edges` (key_a, key_b): the
     smallest key of its component. A node with no edge is alone in its component and has no
-    row. Table names are our own constants. Returns the number of rounds (scipy: 1)."""
+    row. Table names are our own constants. Returns the number of rounds (scipy: 1).
+    Method "spark" runs on the `spark` engine."""
     if method == "scipy":
         return components_scipy(con, edges, out)
     if method == "sql":
         return components_sql(con, edges, out)
+    if method == "spark":
+        if spark is None:
+            raise ValueError("components on spark need a SparkEngine")
+        return components_spark(con, edges, out, spark)
     raise ValueError(f"unknown components method {method!r}")
 
 
@@ -95,4 +116,56 @@ def components_sql(con: duckdb.DuckDBPyConnection, edges: str, out: str) -> int:
         "DROP TABLE IF EXISTS ig_cc_jumped; DROP TABLE IF EXISTS ig_cc_relabelled; "
         "DROP TABLE IF EXISTS ig_cc_contracted"
     )
+    return rounds
+
+
+def components_spark(
+    con: duckdb.DuckDBPyConnection, edges: str, out: str, engine: SparkEngine
+) -> int:
+    """components_sql's rounds on Spark, from the same SQL files; `out` lands in DuckDB."""
+    frames: dict[str, DataFrame] = {}
+
+    def keep(view: str, frame: DataFrame) -> DataFrame:
+        """Materialize `frame` (an eager local checkpoint: computed once, lineage cut) as
+        temp view `view`, replacing the previous one."""
+        checkpointed = frame.localCheckpoint(eager=True)
+        checkpointed.createOrReplaceTempView(view)
+        frames[view] = checkpointed  # the previous frame is released once unreferenced
+        return checkpointed
+
+    def select(name: str) -> DataFrame:
+        return engine.select(sql(name), {})
+
+    try:
+        keep(
+            "ig_cc_input_edges",
+            engine.frame_from_duckdb(con, f"SELECT key_a AS src, key_b AS dst FROM {edges}"),
+        )
+        remaining = keep("ig_cc_edges", select("select_cc_edges.sql")).count()
+        keep("ig_cc_labels", select("select_cc_initial_labels.sql"))
+        rounds = 0
+        while remaining > 0:
+            rounds += 1
+            if rounds > MAX_ROUNDS:
+                raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
+            keep("ig_cc_hooks", select("select_cc_hooks.sql"))
+            while select("select_cc_unsettled_count.sql").collect()[0][0] > 0:
+                keep("ig_cc_hooks", select("select_cc_jumped_hooks.sql"))
+            keep("ig_cc_labels", select("select_cc_relabelled.sql"))
+            remaining = keep("ig_cc_edges", select("select_cc_contracted_edges.sql")).count()
+        labels = engine.session.table("ig_cc_labels")
+        result = labels.selectExpr("node AS id_key", "label AS component").toArrow()
+    finally:
+        for view in SPARK_VIEWS:
+            engine.session.catalog.dropTempView(view)
+        frames.clear()
+    con.register("ig_cc_arrow", result)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {out} AS "
+            "SELECT CAST(id_key AS BIGINT) AS id_key, CAST(component AS BIGINT) AS component "
+            "FROM ig_cc_arrow"
+        )
+    finally:
+        con.unregister("ig_cc_arrow")
     return rounds

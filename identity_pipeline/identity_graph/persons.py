@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import duckdb
 
 from identity_pipeline.identity_graph.components import Method, components
 from identity_pipeline.identity_graph.rules import ID_TYPES
 from identity_pipeline.identity_graph.sql_files import count, materialize, run
+
+if TYPE_CHECKING:
+    from identity_pipeline.engine.spark import SparkEngine
 
 PERSON_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "identity_pipeline/person")
 MAX_RESOLVE_HOPS = 1000
@@ -34,10 +37,17 @@ def person_id_for(anchor_type: str, anchor_value: str) -> str:
     return str(uuid.uuid5(PERSON_NAMESPACE, f"{anchor_type}:{anchor_value}"))
 
 
-def stage_persons(con: duckdb.DuckDBPyConnection, *, full: bool, method: Method) -> tuple[int, int]:
+def stage_persons(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    full: bool,
+    method: Method,
+    spark: SparkEngine | None = None,
+) -> tuple[int, int]:
     """Re-stitch what this run can change into temp tables ig_new_graph, ig_new_persons and
     ig_person_changes. Needs ig_run_identifiers, ig_run_links and ig_new_hubs, and the
-    persistent tables already merged. Returns (identifiers re-stitched, component rounds)."""
+    persistent tables already merged. Components run by `method` (on `spark` for "spark");
+    the rest stays on DuckDB. Returns (identifiers re-stitched, component rounds)."""
     con.execute("CREATE OR REPLACE TEMP TABLE ig_type_rank (id_type VARCHAR, type_rank INTEGER)")
     for rank, id_type in enumerate(ID_TYPES):
         con.execute(
@@ -47,7 +57,7 @@ def stage_persons(con: duckdb.DuckDBPyConnection, *, full: bool, method: Method)
     materialize(con, "ig_old_graph", "select_old_graph.sql")
     materialize(con, "ig_affected", "select_affected_identifiers.sql", {"full": full})
     materialize(con, "ig_affected_links", "select_affected_links.sql")
-    rounds = components(con, "ig_affected_links", "ig_components", method)
+    rounds = components(con, "ig_affected_links", "ig_components", method, spark)
     materialize(
         con, "ig_new_graph", "select_new_graph.sql", {"namespace_hex": PERSON_NAMESPACE.hex}
     )

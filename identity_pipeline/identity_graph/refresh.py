@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -26,6 +27,9 @@ from identity_pipeline.identity_graph.sql_files import count, materialize, run
 from identity_pipeline.identity_graph.stitch import StitchReport, create_tables, stitch_events
 from identity_pipeline.settings import DEFAULT_REGION
 from identity_pipeline.warehouse import execute, transaction
+
+if TYPE_CHECKING:
+    from identity_pipeline.engine.spark import SparkEngine
 
 RAW_EVENTS = "raw_events"
 STITCH_RUN = "stitch_run"
@@ -87,8 +91,11 @@ def refresh_graph(
     full_rebuild: bool = False,
     default_region: str = DEFAULT_REGION,
     now: datetime | None = None,
+    spark: SparkEngine | None = None,
 ) -> GraphRefresh:
-    """Stitch what is new in raw_events and customer_dii (everything on a full rebuild)."""
+    """Stitch what is new in raw_events and customer_dii (everything on a full rebuild).
+    With a `spark` engine the connected components run on Spark (the same SQL files as the
+    portable method); without one, scipy on DuckDB's rows."""
     now = now or _now()
     create_tables(con)
     stitched = position(con, RAW_EVENTS)
@@ -125,6 +132,8 @@ def refresh_graph(
             hashed=_CRM_TABLE,
             rules=rules,
             full_rebuild=full_rebuild,
+            method="scipy" if spark is None else "spark",
+            spark=spark,
             default_region=default_region,
             now=now,
             before_commit=record_progress,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -29,6 +30,9 @@ from identity_pipeline.identity_graph.rules import StitchingRules
 from identity_pipeline.identity_graph.sql_files import count, run
 from identity_pipeline.settings import DEFAULT_REGION
 from identity_pipeline.warehouse import transaction
+
+if TYPE_CHECKING:
+    from identity_pipeline.engine.spark import SparkEngine
 
 _TEMP_TABLES = (
     "ig_event_identifiers",
@@ -79,6 +83,7 @@ def stitch_events(
     rules: StitchingRules | None = None,
     full_rebuild: bool = False,
     method: Method = "scipy",
+    spark: SparkEngine | None = None,
     default_region: str = DEFAULT_REGION,
     now: datetime | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
@@ -90,6 +95,9 @@ def stitch_events(
     `before_commit(con)` runs inside the run's transaction after everything is written, while
     temp tables ig_old_persons and ig_new_persons (every person this run re-stitched, before
     and after) still exist, so a caller can record its own progress atomically with the graph.
+
+    `method` solves the connected components (components.py); "spark" runs them on the
+    `spark` engine while the transaction and everything else stays on DuckDB.
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -108,7 +116,7 @@ def stitch_events(
                 "DELETE FROM identity_hubs WHERE id_key NOT IN "
                 "(SELECT id_key FROM ig_hub_candidates)"
             )
-        restitched, rounds = stage_persons(con, full=full_rebuild, method=method)
+        restitched, rounds = stage_persons(con, full=full_rebuild, method=method, spark=spark)
         write_persons(con, now=now)
         if before_commit is not None:
             before_commit(con)

@@ -1,4 +1,5 @@
-"""The Spark SQL of each portable attribution SELECT is pinned by a golden file.
+"""The Spark SQL of each portable SELECT the Spark engine runs is pinned by a golden file:
+attribution's, and the identity graph's connected components (select_cc_*.sql).
 
 A sqlglot upgrade (or an edit of a select_*.sql file) that changes the Spark SQL fails here;
 after reviewing the diff, rewrite the golden files with UPDATE_GOLDEN=1.
@@ -12,6 +13,7 @@ import sqlglot
 
 from identity_pipeline.attribution.compute import SQL_PACKAGE
 from identity_pipeline.engine.dialect import SPARK, SparkDialect
+from identity_pipeline.identity_graph import sql_files as graph_sql
 from identity_pipeline.warehouse import select_sql
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -20,11 +22,18 @@ SELECTS = (
     "select_attributed_conversions.sql",
     "select_campaign_attribution.sql",
 )
+GRAPH_SQL_FOLDER = Path(graph_sql.__file__).parent / "sql"
+GRAPH_SELECTS = tuple(sorted(p.name for p in GRAPH_SQL_FOLDER.glob("select_cc_*.sql")))
+"""Every file identity_graph.components runs on Spark (components_spark)."""
 
 
-@pytest.mark.parametrize("name", SELECTS)
-def test_spark_sql_matches_its_golden_file(name: str) -> None:
-    spark_sql = SPARK.transpile(select_sql(SQL_PACKAGE, name)) + "\n"
+@pytest.mark.parametrize(
+    ("package", "name"),
+    [(SQL_PACKAGE, name) for name in SELECTS]
+    + [(graph_sql.SQL_PACKAGE, name) for name in GRAPH_SELECTS],
+)
+def test_spark_sql_matches_its_golden_file(package: str, name: str) -> None:
+    spark_sql = SPARK.transpile(select_sql(package, name)) + "\n"
     golden = GOLDEN / name.replace(".sql", ".spark.sql")
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(spark_sql, encoding="utf-8")
@@ -33,6 +42,12 @@ def test_spark_sql_matches_its_golden_file(name: str) -> None:
         f"the Spark SQL of {name} changed (sqlglot {sqlglot.__version__}); review the diff, "
         "then rewrite the golden file with UPDATE_GOLDEN=1"
     )
+
+
+def test_every_connected_components_file_has_a_golden_file() -> None:
+    assert len(GRAPH_SELECTS) == 7, GRAPH_SELECTS
+    pinned = {p.name.replace(".spark.sql", ".sql") for p in GOLDEN.glob("select_cc_*.spark.sql")}
+    assert pinned == set(GRAPH_SELECTS)
 
 
 def test_spark_sql_keeps_duckdbs_semantics() -> None:

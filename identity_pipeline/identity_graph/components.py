@@ -125,13 +125,20 @@ def components_spark(
     """components_sql's rounds on Spark, from the same SQL files; `out` lands in DuckDB."""
     frames: dict[str, DataFrame] = {}
 
-    def keep(view: str, frame: DataFrame) -> DataFrame:
-        """Materialize `frame` (an eager local checkpoint: computed once, lineage cut) as
-        temp view `view`, replacing the previous one."""
-        checkpointed = frame.localCheckpoint(eager=True)
+    def keep(view: str, frame: DataFrame) -> int:
+        """Materialize `frame` as temp view `view`, replacing the previous one; its rows.
+
+        Cached and counted first, then locally checkpointed (lineage cut) and uncached: a
+        checkpoint keeps its plan's size estimate, and without CBO a join's estimate is the
+        product of its inputs', so checkpointing the joins directly squares the estimate on
+        every pointer jump until planning itself crawls; the cached plan's is the real size."""
+        cached = frame.cache()
+        rows = int(cached.count())
+        checkpointed = cached.localCheckpoint(eager=True)
+        cached.unpersist()
         checkpointed.createOrReplaceTempView(view)
         frames[view] = checkpointed  # the previous frame is released once unreferenced
-        return checkpointed
+        return rows
 
     def select(name: str) -> DataFrame:
         return engine.select(sql(name), {})
@@ -141,7 +148,7 @@ def components_spark(
             "ig_cc_input_edges",
             engine.frame_from_duckdb(con, f"SELECT key_a AS src, key_b AS dst FROM {edges}"),
         )
-        remaining = keep("ig_cc_edges", select("select_cc_edges.sql")).count()
+        remaining = keep("ig_cc_edges", select("select_cc_edges.sql"))
         keep("ig_cc_labels", select("select_cc_initial_labels.sql"))
         rounds = 0
         while remaining > 0:
@@ -152,7 +159,7 @@ def components_spark(
             while select("select_cc_unsettled_count.sql").collect()[0][0] > 0:
                 keep("ig_cc_hooks", select("select_cc_jumped_hooks.sql"))
             keep("ig_cc_labels", select("select_cc_relabelled.sql"))
-            remaining = keep("ig_cc_edges", select("select_cc_contracted_edges.sql")).count()
+            remaining = keep("ig_cc_edges", select("select_cc_contracted_edges.sql"))
         labels = engine.session.table("ig_cc_labels")
         result = labels.selectExpr("node AS id_key", "label AS component").toArrow()
     finally:

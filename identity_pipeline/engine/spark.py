@@ -106,9 +106,12 @@ class SparkEngine:
         lake URI. The rows pass through this process's memory once: meant for what one
         machine already holds (a run's affected links), not for bulk loads.
         """
+        from pyspark.sql.pandas.types import from_arrow_schema
+
         relation = con.sql(sql, params=dict(params)) if params else con.sql(sql)
-        reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
-        return self.session.createDataFrame(reader.read_all())
+        table = relation.to_arrow_reader(ARROW_BATCH_ROWS).read_all()
+        # The schema given, not inferred: Spark Connect cannot infer one from no rows.
+        return self.session.createDataFrame(table, schema=from_arrow_schema(table.schema))
 
     def build_cached_lookup(self, name: str, sql: str, params: Mapping[str, object]) -> int:
         """Materialize a SELECT once as temp view `name`; returns its row count."""

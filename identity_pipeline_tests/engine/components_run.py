@@ -22,14 +22,14 @@ from identity_pipeline.identity_graph.components import components
 def main(argv: list[str]) -> int:
     db, *tables = argv
     resource = SparkResource(app_name="identity_pipeline components test")
-    report: dict[str, object] = {"connect": resource.settings.connect, "rounds": {}}
+    rounds: dict[str, int] = {}
+    report: dict[str, object] = {"connect": resource.settings.connect, "rounds": rounds}
     try:
         engine = resource.engine()
         with duckdb.connect(db) as con:
             for table in tables:
-                rounds = components(con, table, "ig_out", "spark", engine)
+                rounds[table] = components(con, table, "ig_out", "spark", engine)
                 con.execute(f"CREATE OR REPLACE TABLE {table}_on_spark AS SELECT * FROM ig_out")
-                report["rounds"][table] = rounds  # type: ignore[index]
         report["views_left"] = sorted(
             t.name for t in engine.session.catalog.listTables() if t.isTemporary
         )

@@ -16,8 +16,6 @@ from dagster import AssetCheckSeverity, DagsterInstance, build_sensor_context
 from identity_pipeline.definitions import defs
 from identity_pipeline.dev.events import generate_events
 from identity_pipeline.dev.generate_contacts import generate_contacts
-from identity_pipeline.engine.lake import latest_snapshot
-from identity_pipeline.engine.state import SNAPSHOT
 from identity_pipeline.identity_graph.definitions import event_files_sensor
 from identity_pipeline.identity_graph.persons import person_id_for
 from identity_pipeline.resources import LandingArea
@@ -374,33 +372,3 @@ def test_stitching_rules_come_from_the_run_config(workspace: Path, disk_instance
     g = graph(workspace)
     assert g[("email", mum)] != g[("email", dad)] == g[("anonymous_id", "dad-phone")]
     assert hub_check(result).metadata["by_reason"].value == {"fan_out": 1, "blocked_value": 1}
-
-
-def test_the_spark_engine_gets_a_new_snapshot_with_the_graph_after_each_refresh(
-    workspace: Path, disk_instance: DagsterInstance, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Attribution on Spark reads identity_graph from the lake's snapshot, so a refresh on the
-    spark engine publishes one (a DuckDB write; no Spark session is needed for it)."""
-    lake = workspace / "lake"
-    monkeypatch.setenv("IDENTITY_PIPELINE_ENGINE", "spark")
-    monkeypatch.setenv("IDENTITY_PIPELINE_LAKE", str(lake))
-    land(
-        workspace,
-        "day1.jsonl",
-        [
-            event("s1", 0, anonymous_id="sam-phone"),
-            event("s2", 5, anonymous_id="sam-laptop", email="sam@x.com"),
-            event("s3", 9, anonymous_id="sam-phone", email="sam@x.com"),
-        ],
-    )
-    result = run(disk_instance)
-    version = metadata(result, "identity_graph")["lake_snapshot"]
-    snapshot = Path(latest_snapshot(str(lake), SNAPSHOT))
-    assert snapshot.name == version
-    published = duckdb.sql(
-        f"SELECT id_type, id_value, person_id FROM '{snapshot / 'identity_graph.parquet'}'"
-    ).fetchall()
-    assert sorted(published) == sorted(
-        query(workspace, "SELECT id_type, id_value, person_id FROM identity_graph")
-    )
-    assert len({person for _, _, person in published}) == 1

@@ -99,6 +99,22 @@ def run_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def engine_envs(
+    on_duckdb: Path, on_spark: Path, connect: ConnectServer, java: Path
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The child processes' environments: the default engine on one copy of a world, and
+    IDENTITY_PIPELINE_ENGINE=spark through the Connect server (lake in on_spark/lake)."""
+    duck_env = run_env(on_duckdb, IDENTITY_PIPELINE_LAKE=str(on_duckdb / "lake"))
+    spark_env = run_env(
+        on_spark,
+        IDENTITY_PIPELINE_ENGINE="spark",
+        SPARK_REMOTE=connect.url,
+        IDENTITY_PIPELINE_LAKE=str(on_spark / "lake"),
+        JAVA_HOME=java_home(java),
+    )
+    return duck_env, spark_env
+
+
 def run(env: dict[str, str], job: str, *days: str, log: Path) -> str:
     """One job in a child process, as `identity-pipeline run JOB --from --to` runs it."""
     command = [sys.executable, "-c", RUN_JOB, job, *days]
@@ -142,14 +158,7 @@ def test_attribution_job_on_spark_connect_writes_what_duckdb_writes(
     on_duckdb = copy_world(world, tmp_path / "duckdb")
     on_spark = copy_world(world, tmp_path / "spark")
     lake = on_spark / "lake"
-    duck_env = run_env(on_duckdb, IDENTITY_PIPELINE_LAKE=str(on_duckdb / "lake"))
-    spark_env = run_env(
-        on_spark,
-        IDENTITY_PIPELINE_ENGINE="spark",
-        SPARK_REMOTE=spark_connect.url,
-        IDENTITY_PIPELINE_LAKE=str(lake),
-        JAVA_HOME=java_home(java),
-    )
+    duck_env, spark_env = engine_envs(on_duckdb, on_spark, spark_connect, java)
 
     # Default engine: the opt-out run and the attribution range, with no pyspark import.
     for job, days in (("apply_optouts", ()), ("attribution", (FIRST, LAST))):

@@ -12,6 +12,7 @@ import pyspark.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -22,14 +23,14 @@ from dagster import DagsterInstance
 from identity_pipeline import cli, settings
 from identity_pipeline.definitions import defs
 from identity_pipeline.dev.events import generate_events
-from identity_pipeline.dev.spark_processes import ConnectServer, java_home
+from identity_pipeline.dev.spark_processes import ConnectServer
 from identity_pipeline.engine.lake import latest_snapshot
 from identity_pipeline.engine.state import SNAPSHOT
 from identity_pipeline_tests.engine.test_assets_on_spark import (
     NOW,
+    engine_envs,
     latest_metadata,
     run,
-    run_env,
 )
 
 pytestmark = pytest.mark.integration
@@ -61,9 +62,41 @@ def generate_world(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generate_events(800, root / "later", seed=24, contacts_rows=CONTACTS, contacts_seed=23)
 
 
-def land_later_batch(root: Path) -> None:
+def linking_events(db: Path, pairs: int = 5) -> list[dict[str, object]]:
+    """Events that each give one person's anonymous ID another person's email: merges. The
+    raw emails come from raw_events (where raw values live) and go only into a landed file."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            """
+            SELECT g.person_id, min(r.anonymous_id), min(r.email)
+            FROM raw_events AS r
+            JOIN identity_graph AS g ON g.id_type = 'anonymous_id' AND g.id_value = r.anonymous_id
+            WHERE r.email IS NOT NULL
+            GROUP BY g.person_id ORDER BY g.person_id LIMIT $n
+            """,
+            {"n": 2 * pairs},
+        ).fetchall()
+    assert len(rows) == 2 * pairs
+    return [
+        {
+            "event_id": f"link-{n}",
+            "created_at": f"2025-06-11T12:0{n}:00Z",
+            "platform": "web",
+            "anonymous_id": rows[2 * n][1],
+            "email": rows[2 * n + 1][2],
+            "valuation_properties": {"action": "login", "properties": {}},
+        }
+        for n in range(pairs)
+    ]
+
+
+def land_later_batch(root: Path, linking: list[dict[str, object]]) -> None:
+    """The second generated batch, and the events that merge persons."""
+    events = root / "landing" / "events"
     for path in sorted((root / "later" / "events").iterdir()):
-        shutil.copy(path, root / "landing" / "events" / f"later-{path.name}")
+        shutil.copy(path, events / f"later-{path.name}")
+    lines = "".join(json.dumps(event) + "\n" for event in linking)
+    (events / "later-links.jsonl").write_text(lines, encoding="utf-8")
 
 
 def table_rows(db: Path, table: str, skip: tuple[str, ...]) -> list[tuple[object, ...]]:
@@ -89,20 +122,14 @@ def test_identity_graph_refresh_on_spark_connect_writes_what_duckdb_writes(
     on_duckdb = Path(shutil.copytree(world, tmp_path / "duckdb"))
     on_spark = Path(shutil.copytree(world, tmp_path / "spark"))
     lake = on_spark / "lake"
-    duck_env = run_env(on_duckdb, IDENTITY_PIPELINE_LAKE=str(on_duckdb / "lake"))
-    spark_env = run_env(
-        on_spark,
-        IDENTITY_PIPELINE_ENGINE="spark",
-        SPARK_REMOTE=spark_connect.url,
-        IDENTITY_PIPELINE_LAKE=str(lake),
-        JAVA_HOME=java_home(java),
-    )
+    duck_env, spark_env = engine_envs(on_duckdb, on_spark, spark_connect, java)
     duck_db, spark_db = on_duckdb / "identity.duckdb", on_spark / "identity.duckdb"
 
     for batch in ("first", "second"):
         if batch == "second":
-            land_later_batch(on_duckdb)
-            land_later_batch(on_spark)
+            linking = linking_events(duck_db)
+            land_later_batch(on_duckdb, linking)
+            land_later_batch(on_spark, linking)
         loaded = run(duck_env, JOB, log=tmp_path / f"duck-{batch}.log")
         assert loaded == "spark modules: []", batch
         loaded = run(spark_env, JOB, log=tmp_path / f"spark-{batch}.log")
@@ -132,4 +159,4 @@ def test_identity_graph_refresh_on_spark_connect_writes_what_duckdb_writes(
 
     second = latest_metadata(on_spark, "identity_graph")
     assert second["events"] < 1_000  # only the new batch was stitched
-    assert sizes["person_merges"] > 0, "the second batch should merge some persons"
+    assert sizes["person_merges"] >= 5  # the linking events merged persons, equally on both

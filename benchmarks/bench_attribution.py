@@ -41,8 +41,6 @@ FIRST_DAY = date(2025, 5, 1)
 DAYS = 30
 OR_TIMEOUT_S = 120.0
 RUN_KEY = "bench-run"
-import os
-MEMORY_LIMIT = os.environ.get("BENCH_MEMORY_LIMIT", "")
 
 BUILD_SQL = """
 SET threads = 2;
@@ -267,8 +265,6 @@ def role_ours(db: Path) -> dict[str, object]:
     window = DayWindow(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS))
     with connect(db) as con:
         con.execute("SET threads = 2")
-        if MEMORY_LIMIT:
-            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         started = time.perf_counter()
         # as the assets of one run do: the lookup attributed_conversions built is kept for
         # campaign_attribution (the run id is the key)

@@ -82,15 +82,26 @@ def _engine_settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iter
             con.execute(f"SET {name} = {_setting_literal(value)}")
 
 
+MEMORY_LIMIT = "1.5GB"
+"""DuckDB's memory for the attribution statements: past it, joins and aggregates spill to
+disk, so 10M impressions attribute within 2 GB of RSS (README "Attribution")."""
+
+
 def _unordered_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Let DuckDB write a statement's rows in any order (the tables have no order; every
-    reader sorts), which keeps its threads from buffering rows to restore the scan order."""
-    return _engine_settings(con, preserve_insertion_order=False)
+    reader sorts), which keeps its threads from buffering rows to restore the scan order;
+    within MEMORY_LIMIT."""
+    return _engine_settings(con, preserve_insertion_order=False, memory_limit=MEMORY_LIMIT)
 
 
 def _kept_lookup_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
-    """Unordered and uncompressed writes, for the run's kept id lookup (build_id_lookup)."""
-    return _engine_settings(con, preserve_insertion_order=False, force_compression="uncompressed")
+    """Unordered and uncompressed writes within MEMORY_LIMIT, for the run's kept id lookup."""
+    return _engine_settings(
+        con,
+        preserve_insertion_order=False,
+        memory_limit=MEMORY_LIMIT,
+        force_compression="uncompressed",
+    )
 
 
 def _replace_days(

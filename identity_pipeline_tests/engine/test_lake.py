@@ -136,3 +136,17 @@ def test_state_is_published_to_the_lake_only_on_the_spark_engine(
     assert sorted(p.name for p in Path(snapshot).iterdir()) == sorted(
         f"{table}.parquet" for table in SNAPSHOT_TABLES
     )
+
+
+def test_a_uri_lake_needs_the_spark_resource_to_publish_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_PIPELINE_ENGINE", "spark")
+    monkeypatch.setenv("IDENTITY_PIPELINE_LAKE", "s3a://reader:pa55@bucket/lake")
+    expected = r"s3a://\*\*\*@bucket/lake is a URI"
+    with (
+        connect(tmp_path / "identity.duckdb") as con,
+        pytest.raises(ValueError, match=expected) as raised,
+    ):
+        publish_state(con)
+    assert "pa55" not in str(raised.value)

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from identity_pipeline.engine.transfer import arrow_from_spark, frames_from_duckdb, insert_arrow
+from identity_pipeline.engine.transfer import (
+    BATCH_ROWS,
+    arrow_from_spark,
+    frame_from_duckdb,
+    frames_from_duckdb,
+    insert_arrow,
+)
 from identity_pipeline.warehouse import transaction
 
 if TYPE_CHECKING:
@@ -313,16 +319,51 @@ class SparkLake:
         self, con: duckdb.DuckDBPyConnection, table: str, start: date, end: date
     ) -> dict[date, int]:
         counts = _day_counts(con, table, start, end)
-        for day in _days(start, end):
-            # One day at a time, overwritten whole; a day without rows gets a schema-only file.
-            with self._spark_io(f"writing table {table} day {day}"):
-                self._write(
+        # Days with rows go in groups of whole days up to BATCH_ROWS rows, one Spark write
+        # each, with dynamic partition overwrite: exactly the group's days are replaced. A
+        # bigger day is written alone, in batches; a day without rows gets a schema-only file.
+        for group in _day_groups(counts, BATCH_ROWS):
+            first, last = group[0], group[-1]
+            with self._spark_io(f"writing table {table} days {first}..{last}"):
+                if len(group) == 1:
+                    self._write_day(con, table, first)
+                    continue
+                frame = frame_from_duckdb(
                     con,
-                    f'SELECT * EXCLUDE (day) FROM "{table}" WHERE day = ?',
-                    (day,),
-                    self.day_uri(table, day),
+                    self.session,
+                    f'SELECT * FROM "{table}" WHERE day >= ? AND day <= ?',
+                    (first, last),
                 )
+                (
+                    frame.write.mode("overwrite")
+                    .option("partitionOverwriteMode", "dynamic")
+                    .partitionBy("day")
+                    .parquet(self.table_uri(table))
+                )
+        for day in _days(start, end):
+            if day not in counts:
+                with self._spark_io(f"writing table {table} day {day}"):
+                    self._write_day(con, table, day)
         return counts
+
+    def _write_day(self, con: duckdb.DuckDBPyConnection, table: str, day: date) -> None:
+        sql = f'SELECT * EXCLUDE (day) FROM "{table}" WHERE day = ?'
+        self._write(con, sql, (day,), self.day_uri(table, day))
+
+
+def _day_groups(counts: dict[date, int], limit: int) -> list[list[date]]:
+    """Days in order, packed into consecutive groups of at most `limit` rows (a day over the
+    limit is a group of its own)."""
+    groups: list[list[date]] = []
+    rows = 0
+    for day in sorted(counts):
+        if groups and rows + counts[day] <= limit:
+            groups[-1].append(day)
+            rows += counts[day]
+        else:
+            groups.append([day])
+            rows = counts[day]
+    return groups
 
 
 Lake = LocalLake | SparkLake

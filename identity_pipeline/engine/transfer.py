@@ -54,6 +54,16 @@ def frames_from_duckdb(
         yield spark_frame(session, reader.schema.empty_table())
 
 
+def frame_from_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    session: SparkSession,
+    sql: str,
+    params: Sequence[object] = (),
+) -> DataFrame:
+    """All rows of a DuckDB query as one Spark DataFrame (the caller bounds its size)."""
+    return spark_frame(session, con.sql(sql, params=list(params)).to_arrow_table())
+
+
 def arrow_from_spark(frame: DataFrame) -> pa.Table:
     """A Spark DataFrame's rows, collected to this process as Arrow."""
     return frame.toArrow()

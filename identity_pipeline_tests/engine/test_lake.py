@@ -150,3 +150,15 @@ def test_a_uri_lake_needs_the_spark_resource_to_publish_state(
     ):
         publish_state(con)
     assert "pa55" not in str(raised.value)
+
+
+def test_days_are_published_in_groups_of_whole_days() -> None:
+    from identity_pipeline.engine.lake import _day_groups
+
+    counts = {date(2025, 5, d): n for d, n in ((1, 4), (2, 5), (4, 1), (5, 20), (6, 2))}
+    assert _day_groups(counts, 10) == [
+        [date(2025, 5, 1), date(2025, 5, 2), date(2025, 5, 4)],
+        [date(2025, 5, 5)],  # over the limit: alone (written in batches)
+        [date(2025, 5, 6)],
+    ]
+    assert _day_groups({}, 10) == []

@@ -40,6 +40,7 @@ from typing import Any
 FIRST_DAY = date(2025, 5, 1)
 DAYS = 30
 OR_TIMEOUT_S = 120.0
+RUN_KEY = "bench-run"
 
 BUILD_SQL = """
 SET threads = 2;
@@ -230,6 +231,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads): less noisy than wall time on a
+    shared machine, though not what a user waits for."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def role_build(db: Path, people: int, impressions: int, conversions: int) -> dict[str, object]:
     from identity_pipeline.warehouse import connect, execute_script
 
@@ -264,14 +272,18 @@ def role_ours(db: Path) -> dict[str, object]:
     window = DayWindow(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS))
     with connect(db) as con:
         con.execute("SET threads = 2")
-        started = time.perf_counter()
-        stats = attribute_conversions(con, window, 30)
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        # as the assets of one run do: the lookup attributed_conversions built is kept for
+        # campaign_attribution (the run id is the key)
+        stats = attribute_conversions(con, window, 30, keep_lookup_for=RUN_KEY)
         attributed_s = time.perf_counter() - started
-        campaign_rows = summarize_campaigns(con, window)
+        campaign_rows = summarize_campaigns(con, window, run_key=RUN_KEY)
         total_s = time.perf_counter() - started
+        cpu_s = _cpu_seconds() - cpu_started
         comparable = con.execute(OURS_COMPARABLE_SQL).fetchall()[0]
     return {
         "seconds": total_s,
+        "cpu_seconds": cpu_s,
         "attributed_seconds": attributed_s,
         "touches": stats.touches,
         "conversions": stats.conversions,
@@ -340,14 +352,15 @@ def role_sample_build(db: Path) -> dict[str, object]:
 def role_sample(db: Path) -> dict[str, object]:
     """The sample's attribution query on its SQLite database, whole result fetched."""
     con = sqlite3.connect(_sample_path(db))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     rows = con.execute(SAMPLE_QUERY_SQL).fetchall()
-    seconds = time.perf_counter() - started
+    seconds, cpu_s = time.perf_counter() - started, _cpu_seconds() - cpu_started
     plan = [row[-1] for row in con.execute("EXPLAIN QUERY PLAN " + SAMPLE_QUERY_SQL)]
     # imp.* then um.*: impression_id first, uid_mapping_id (= our dii_id) after imp's 4 columns
     scope = _pairs_digest([(row[0], row[4]) for row in rows])
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_s,
         "rows": len(rows),
         "scope": scope,
         "plan": plan,
@@ -429,12 +442,13 @@ def _sample_case(db: Path, ours: dict[str, Any]) -> None:
         f"UID2 sample (SQLite {sqlite3.sqlite_version}, its schema, indexes and OR-join, whole "
         f"result; built in {float(built['seconds']):.1f}s): {sample_s:.2f}s, "
         f"{sample['rows']:,} rows, plan {sample['plan']}, peak RSS "
-        f"{float(sample['peak_rss_mb']):,.0f} MB"
+        f"{float(sample['peak_rss_mb']):,.0f} MB, CPU {float(sample['cpu_seconds']):.2f}s"
     )
     same = sample["scope"] == scope
     print(
         f"sample pairs (impression, identity): {sample['scope']['pairs']:,}; ours, same scope: "
-        f"{scope['pairs']:,}, equal: {same}; ratio (sample / ours) {sample_s / ours_s:,.1f}x"
+        f"{scope['pairs']:,}, equal: {same}; ratio (sample / ours) {sample_s / ours_s:,.1f}x "
+        f"(CPU {float(sample['cpu_seconds']) / max(float(ours['cpu_seconds']), 1e-6):,.1f}x)"
     )
     if not same:
         raise SystemExit("the UID2 sample's query and ours disagree on the same scope")
@@ -455,7 +469,8 @@ def _case(
             f"{ours['attributed_seconds']:.2f}s + campaign_attribution), "
             f"{ours['touches']:,} touches for "
             f"{ours['attributed_conversions']:,} of {ours['conversions']:,} conversions, "
-            f"by match {ours['by_match']}, peak RSS {ours['peak_rss_mb']:,.0f} MB"
+            f"by match {ours['by_match']}, peak RSS {ours['peak_rss_mb']:,.0f} MB, "
+            f"CPU {ours['cpu_seconds']:.2f}s"
         )
         if not with_or:
             return

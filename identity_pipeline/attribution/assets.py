@@ -185,7 +185,9 @@ def build_attribution_assets(
             )
         else:
             with warehouse.connect() as con:
-                stats = attribute_conversions(con, window, lookback_days)
+                stats = attribute_conversions(
+                    con, window, lookback_days, keep_lookup_for=context.run.run_id
+                )
         rate = stats.attributed_conversions / stats.conversions if stats.conversions else 0.0
         context.log.info(
             f"{stats.attributed_conversions} of {stats.conversions} conversions attributed "
@@ -229,7 +231,11 @@ def build_attribution_assets(
             else None
         )
         with warehouse.connect() as con:
-            rows = on_spark_step.written.rows if on_spark_step else summarize_campaigns(con, window)
+            rows = (
+                on_spark_step.written.rows
+                if on_spark_step
+                else summarize_campaigns(con, window, run_key=context.run.run_id)
+            )
             per_day = day_figures(con, window.start, window.end)
             table = campaign_table(con, window.start, window.end)
             chart = value_chart(con, window.end)

@@ -13,14 +13,16 @@
 -- ids before the opt-out filter (dii_id is never NULL in the mapping tables, so NOT IN is
 -- the anti-join): written so, DuckDB hashes the seen ids and the opted-out identities and
 -- streams the ~3 candidates per identity past them, where the other order hashed the
--- candidates.
+-- candidates. The seen ids are a semi-join (IN), not a DISTINCT list joined: one hash table
+-- of them instead of a de-duplicating aggregate and then a join table (10M impressions:
+-- about a tenth less CPU).
 --
 -- Portable SQL (CTEs, GROUP BY, equality joins); $name marks a bound parameter.
 WITH seen AS (
     SELECT id
     FROM impressions
     WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)
-    UNION
+    UNION ALL
     SELECT id
     FROM conversions
     WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)
@@ -61,7 +63,7 @@ candidates AS (
 seen_candidates AS (
     SELECT c.id_type, c.id, c.dii_id, c.preference
     FROM candidates AS c
-    JOIN seen AS s ON s.id = c.id
+    WHERE c.id IN (SELECT id FROM seen)
 ),
 claims AS (
     SELECT id_type, id,

@@ -189,6 +189,18 @@ WITH landed AS (
     day,
     conversion_id,
     dii_id
+), conversion_ids AS (
+  SELECT DISTINCT
+    ci.day,
+    ci.conversion_id,
+    ci.credited_through,
+    l.dii_id,
+    l.id_type,
+    l.id,
+    l.matched_via
+  FROM conversion_identities AS ci
+  JOIN attr_id_lookup AS l
+    ON l.dii_id = ci.dii_id
 ), touches AS (
   SELECT
     c.day,
@@ -200,16 +212,14 @@ WITH landed AS (
     i.ts AS impression_ts,
     i.campaign_id,
     i.id_type,
-    l.dii_id,
-    l.matched_via,
-    ci.credited_through
+    n.dii_id,
+    n.matched_via,
+    n.credited_through
   FROM window_conversions AS c
-  JOIN conversion_identities AS ci
-    ON ci.day = c.day AND ci.conversion_id = c.conversion_id
-  JOIN attr_id_lookup AS l
-    ON l.dii_id = ci.dii_id
+  JOIN conversion_ids AS n
+    ON n.day = c.day AND n.conversion_id = c.conversion_id
   JOIN impressions AS i
-    ON i.id_type = l.id_type AND i.id = l.id
+    ON i.id_type = n.id_type AND i.id = n.id
   WHERE
     i.day >= CAST(:impressions_from AS DATE)
     AND i.day < CAST(:window_end AS DATE)

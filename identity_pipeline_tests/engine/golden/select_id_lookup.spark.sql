@@ -4,7 +4,7 @@ WITH seen AS (
   FROM impressions
   WHERE
     day >= CAST(:impressions_from AS DATE) AND day < CAST(:impressions_to AS DATE)
-  UNION
+  UNION ALL
   SELECT
     id
   FROM conversions
@@ -80,8 +80,12 @@ WITH seen AS (
     c.dii_id,
     c.preference
   FROM candidates AS c
-  JOIN seen AS s
-    ON s.id = c.id
+  WHERE
+    c.id IN (
+      SELECT
+        id
+      FROM seen
+    )
 ), claims AS (
   SELECT
     id_type,

@@ -18,6 +18,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.engine.state import publish_state
 from identity_pipeline.identity_graph.refresh import (
     GraphRefresh,
@@ -125,6 +126,7 @@ def identity_graph(
     config: IdentityGraphConfig,
     warehouse: DuckDBWarehouse,
     landing: LandingArea,
+    spark: SparkResource,
 ) -> Iterator[MaterializeResult[None] | AssetCheckResult]:
     rules = config.rules()
     with warehouse.connect() as con:
@@ -134,7 +136,7 @@ def identity_graph(
             full_rebuild=config.full_rebuild,
             default_region=landing.phone_region,
         )
-        published = publish_state(con)  # the Spark engine's attribution reads the new graph
+        published = publish_state(con, spark)  # the Spark engine's attribution reads the new graph
     report = result.stitch
     context.log.info(
         f"stitch run {result.stitch_run}: {report.events} events, {result.crm_links} CRM links, "

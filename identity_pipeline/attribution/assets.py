@@ -40,8 +40,8 @@ from identity_pipeline.attribution.ingest import (
 )
 from identity_pipeline.attribution.report import campaign_table, day_figures, value_chart
 from identity_pipeline.attribution.tables import EVENT_TABLES, IDENTITY_TABLES
-from identity_pipeline.engine.config import engine_name, spark_settings
-from identity_pipeline.engine.lake import local_lake, publish_days
+from identity_pipeline.engine.config import engine_name
+from identity_pipeline.engine.lake import open_lake
 from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.landing.sensors import file_metadata
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
@@ -79,7 +79,11 @@ def _engine_metadata(step: on_spark.SparkStep | None) -> dict[str, MetadataValue
 
 
 def _land(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, kind: LandingKind, directory: Path
+    context: AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    spark: SparkResource,
+    kind: LandingKind,
+    directory: Path,
 ) -> MaterializeResult[None]:
     window = window_of(context)
     started = time.perf_counter()
@@ -88,9 +92,8 @@ def _land(
         report = ingest_landed_files(con, kind, directory)
         rows = replace_landed_days(con, kind.name, window)
         if engine == "spark":  # Spark reads the run's days from the lake
-            publish_days(
-                con, local_lake(spark_settings().lake), kind.name, window.start, window.end
-            )
+            lake = open_lake(spark.settings.lake, spark.session)
+            lake.publish_days(con, kind.name, window.start, window.end)
     for message in report.files_failed:
         context.log.error(f"{kind.name} file not loaded: {message}")
     outside = sorted(d for d in report.days_touched if not window.start <= d < window.end)
@@ -129,9 +132,12 @@ def build_attribution_assets(
             description=description,
         )
         def landed_days(
-            context: AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingArea
+            context: AssetExecutionContext,
+            warehouse: DuckDBWarehouse,
+            landing: LandingArea,
+            spark: SparkResource,
         ) -> MaterializeResult[None]:
-            return _land(context, warehouse, kind, folder(landing))
+            return _land(context, warehouse, spark, kind, folder(landing))
 
         return landed_days
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, changed_since
+from identity_pipeline.landing.files import ChangedFile, FileReport, changed_since, loaded_files
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import run_script, transaction
 
@@ -178,17 +179,17 @@ def ingest_landed_files(
             "SELECT file_path, checksum FROM attribution_files WHERE kind = ?", [kind.name]
         ).fetchall()
     )
-    for file in changed_since(directory, known, report):
-        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
-        try:
-            loaded = load_file(con, path, "attr_file", "attr_file_rejects")
-            require_columns(path, loaded.columns, kind.required, kind.any_of)
-            _stage(con, kind, loaded.columns)
-        except InputFileError as error:
-            _record_failure(con, kind.name, rel, checksum, size, error.reason)
-            report.files_failed.append(f"{kind.name}/{rel}: {error.reason}")
-            continue
-        good, bad, touched = _swap_in(con, kind, rel, checksum, size, _utc_now())
+
+    def record_failure(file: ChangedFile, reason: str) -> None:
+        _record_failure(con, kind.name, file.rel, file.checksum, file.size, reason)
+
+    files = changed_since(directory, known, report)
+    check = partial(require_columns, required=kind.required, any_of=kind.any_of)
+    for file, loaded in loaded_files(
+        con, files, report, "attr", check, record_failure, label=f"{kind.name}/"
+    ):
+        _stage(con, kind, loaded.columns)
+        good, bad, touched = _swap_in(con, kind, file.rel, file.checksum, file.size, _utc_now())
         report.files_loaded += 1
         report.rows_loaded += good
         report.rows_rejected += bad

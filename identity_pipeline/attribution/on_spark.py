@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from identity_pipeline.attribution.compute import (
     DEFAULT_LOOKBACK_DAYS,
@@ -25,16 +24,7 @@ from identity_pipeline.attribution.compute import (
     DayWindow,
     attribution_stats,
 )
-from identity_pipeline.engine.lake import (
-    POINTER,
-    SNAPSHOTS,
-    latest_snapshot,
-    load_days,
-    local_lake,
-    missing_days,
-    publish_days,
-    publish_snapshot,
-)
+from identity_pipeline.engine.lake import Lake, open_lake
 from identity_pipeline.engine.schema import spark_columns
 from identity_pipeline.engine.spark import SparkEngine, SparkResource
 from identity_pipeline.engine.state import SNAPSHOT, SNAPSHOT_TABLES
@@ -117,23 +107,23 @@ def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:
 
 
 def stage_inputs(
-    warehouse: DuckDBWarehouse, lake: Path, wanted: Mapping[str, DayWindow]
+    warehouse: DuckDBWarehouse, lake: Lake, wanted: Mapping[str, DayWindow]
 ) -> list[str]:
     """Publish from DuckDB what the lake lacks for a run: days of the `wanted` tables never
     published (say, landed before the engine was switched), and a first snapshot if no
     mapping or opt-out run has published one yet. Days already in the lake are left as the
     assets published them. Returns what was published."""
-    gaps = {t: missing_days(lake, t, w.start, w.end) for t, w in wanted.items()}
-    no_snapshot = not (lake / SNAPSHOTS / SNAPSHOT / POINTER).exists()
+    gaps = {t: lake.missing_days(t, w.start, w.end) for t, w in wanted.items()}
+    no_snapshot = not lake.has_snapshot(SNAPSHOT)
     published = [f"{len(days)} {table} day(s)" for table, days in gaps.items() if days]
     if not no_snapshot and not published:
         return published
     with warehouse.connect() as con:
         for table, days in gaps.items():
             for day in days:
-                publish_days(con, lake, table, day, day + timedelta(days=1))
+                lake.publish_days(con, table, day, day + timedelta(days=1))
         if no_snapshot:
-            published.append(f"snapshot {publish_snapshot(con, lake, SNAPSHOT, SNAPSHOT_TABLES)}")
+            published.append(f"snapshot {lake.publish_snapshot(con, SNAPSHOT, SNAPSHOT_TABLES)}")
     return published
 
 
@@ -166,14 +156,14 @@ def _run(
     """Stage the lake's `inputs`, register one snapshot (the same for every step of the run),
     run `write` on Spark, and load the window's days of `table` back into DuckDB."""
     settings = spark.settings
-    lake = local_lake(settings.lake)
+    lake = open_lake(settings.lake, spark.session)
     staged = stage_inputs(warehouse, lake, {"conversions": window, **inputs})
-    snapshot = spark.pinned(SNAPSHOT, lambda: latest_snapshot(str(lake), SNAPSHOT))
+    snapshot = spark.pinned(SNAPSHOT, lambda: lake.latest_snapshot(SNAPSHOT))
     engine = spark.engine()
     register_inputs(engine, snapshot)
     written = write(engine)
     with warehouse.connect() as con:
-        load_days(con, lake, table, window.start, window.end)
+        lake.load_days(con, table, window.start, window.end)
     return SparkStep(written, snapshot, staged, settings.target)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, unread_files
-from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
+from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.readers import require_columns
 from identity_pipeline.warehouse import fingerprint_salt, transaction
 
 REQUIRED_COLUMNS = ("customer_id",)
@@ -27,9 +28,7 @@ class IngestReport(FileReport):
     rows_rejected: int = 0
 
 
-def _record_failure(
-    con: duckdb.DuckDBPyConnection, rel: str, checksum: str, size: int, reason: str
-) -> None:
+def _record_failure(con: duckdb.DuckDBPyConnection, file: ChangedFile, reason: str) -> None:
     con.execute(
         """
         INSERT INTO contact_files (file_path, checksum, size_bytes, status, error, seen_at)
@@ -38,7 +37,7 @@ def _record_failure(
             checksum = excluded.checksum, size_bytes = excluded.size_bytes,
             status = 'failed', error = excluded.error, seen_at = excluded.seen_at
         """,
-        [rel, checksum, size, reason],
+        [file.rel, file.checksum, file.size, reason],
     )
 
 
@@ -95,20 +94,16 @@ def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> 
     """Load every new or changed file under contacts_dir; one transaction per file."""
     report = IngestReport()
     salt = fingerprint_salt(con)
-    for file in unread_files(con, "contact_files", contacts_dir, report):
-        path, rel, checksum, size = file.path, file.rel, file.checksum, file.size
-        try:
-            loaded = load_file(con, path, "ip_file", "ip_file_rejects")
-            require_columns(path, loaded.columns, REQUIRED_COLUMNS, IDENTIFIER_COLUMNS)
-        except InputFileError as error:
-            _record_failure(con, rel, checksum, size, error.reason)
-            report.files_failed.append(f"{rel}: {error.reason}")
-            continue
+    files = unread_files(con, "contact_files", contacts_dir, report)
+    check = partial(require_columns, required=REQUIRED_COLUMNS, any_of=IDENTIFIER_COLUMNS)
+    for file, loaded in loaded_files(
+        con, files, report, "ip", check, partial(_record_failure, con)
+    ):
         _swap_in(
             con,
-            rel,
-            checksum,
-            size,
+            file.rel,
+            file.checksum,
+            file.size,
             datetime.now(UTC).replace(tzinfo=None),
             loaded.columns,
             salt,

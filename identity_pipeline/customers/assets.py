@@ -6,8 +6,17 @@ aggregates only: counts, totals per currency, segment sizes, never a person.
 """
 
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from identity_pipeline import settings
 from identity_pipeline.customers.config import (
@@ -31,9 +40,27 @@ CURRENCY_HANDLING = (
 )
 
 
-@asset(
-    group_name=GROUP,
-    kinds={"duckdb"},
+def _scoring_asset(
+    *, deps: Sequence[Any], description: str
+) -> Callable[[Callable[..., Any]], AssetsDefinition]:
+    """What the three scoring assets share: the identity graph's group, DuckDB, one step after
+    `deps`."""
+    return asset(group_name=GROUP, kinds={"duckdb"}, deps=deps, description=description)
+
+
+def _scored(persons: int, started: float, figures: dict[str, Any]) -> MaterializeResult[None]:
+    """A scoring asset's result: one row per scored person, its own figures, the seconds taken."""
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": persons,
+            "persons_scored": persons,
+            **figures,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+@_scoring_asset(
     deps=[AssetKey("person_journal"), AssetKey("persons")],
     description="Seed 003's customer metrics per person: purchases, spend and average order "
     "value (reporting currency), first/last purchase, purchase frequency, engagement score "
@@ -57,10 +84,10 @@ def customer_metrics(
             f"{report.unconverted_purchases} purchase(s) in a currency without a rate to "
             f"{report.reporting_currency} are not in spend; see customer_spend_by_currency"
         )
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": report.persons,
-            "persons_scored": report.persons,
+    return _scored(
+        report.persons,
+        started,
+        {
             "persons_with_purchases": report.persons_with_purchases,
             "persons_without_purchase": report.persons - report.persons_with_purchases,
             "as_of": report.as_of.isoformat(sep=" "),
@@ -74,14 +101,11 @@ def customer_metrics(
             "spend_by_currency": MetadataValue.json(report.spend_by_currency),
             "currency_rates": report.rates,
             "currency_rate_files": ", ".join(report.rate_files),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
+        },
     )
 
 
-@asset(
-    group_name=GROUP,
-    kinds={"duckdb"},
+@_scoring_asset(
     deps=[customer_metrics],
     description="Seed 003's predicted 90-day value per person (reporting currency): "
     "avg_order_value x purchase_frequency x 90 x (1 + 0.1 x engagement_score).",
@@ -90,22 +114,19 @@ def customer_value(warehouse: DuckDBWarehouse) -> MaterializeResult[None]:
     started = time.perf_counter()
     with warehouse.connect() as con:
         report = score_value(con, naive_utc(settings.now()))
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": report.persons,
-            "persons_scored": report.persons,
+    return _scored(
+        report.persons,
+        started,
+        {
             "persons_with_predicted_value": report.persons_with_value,
             "reporting_currency": report.reporting_currency or "",
             "total_predicted_90d_value": round(report.total_predicted_90d_value, 2),
             "max_predicted_90d_value": round(report.max_predicted_90d_value, 2),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
+        },
     )
 
 
-@asset(
-    group_name=GROUP,
-    kinds={"duckdb"},
+@_scoring_asset(
     deps=[customer_value],
     description="One segment per person: lapsed, high_value, engaged_no_purchase, customer or "
     "visitor (first rule that holds), with a flag per rule; thresholds are run config or env.",
@@ -117,14 +138,13 @@ def customer_segments(
     thresholds = segment_thresholds(config)
     with warehouse.connect() as con:
         report = score_segments(con, thresholds, naive_utc(settings.now()))
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": report.persons,
-            "persons_scored": report.persons,
+    return _scored(
+        report.persons,
+        started,
+        {
             **{f"segment_{name}": count for name, count in report.segments.items()},
             "segment_counts": MetadataValue.json(report.segments),
             "rule_counts": MetadataValue.json(report.rules),
             "thresholds": MetadataValue.json(thresholds.params()),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
+        },
     )

@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from identity_pipeline import settings
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.engine.state import publish_state
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.id5.mapping import map_due_identities, refresh_due_list
@@ -87,7 +88,10 @@ def id5_due_for_refresh(
     pool=POOL,
 )
 def id5_mapping(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, id5: ID5Client
+    context: AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    id5: ID5Client,
+    spark: SparkResource,
 ) -> Iterator[MaterializeResult[None]]:
     with warehouse.connect() as con:
         report = map_due_identities(con, id5, settings.now(), context.log.warning)
@@ -97,7 +101,7 @@ def id5_mapping(
         history = con.execute(
             "SELECT count(*), count(DISTINCT dii_id) FROM id5_uid_history"
         ).fetchall()[0]
-        published = publish_state(con)
+        published = publish_state(con, spark)
     details = f" ({report.rotated} with a new ID), {report.errors} rejected"
     context.log.info(report.summary("ID5", "users", details))
     yield MaterializeResult(

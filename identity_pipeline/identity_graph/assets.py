@@ -3,14 +3,16 @@ person_journal. Unpartitioned: the graph is global; events keep their `day` colu
 $IDENTITY_PIPELINE_ENGINE=spark the graph's connected components run on Spark; its metadata
 says which engine ran them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetsDefinition,
     Config,
     MaterializeResult,
     MetadataValue,
@@ -141,7 +143,7 @@ def identity_graph(
             default_region=landing.phone_region,
             spark=on_spark,
         )
-        published = publish_state(con)  # the Spark engine's attribution reads the new graph
+        published = publish_state(con, spark)  # the Spark engine's attribution reads the new graph
     report = result.stitch
     context.log.info(
         f"stitch run {result.stitch_run}: {report.events} events, {result.crm_links} CRM links, "
@@ -194,39 +196,49 @@ def _table_metadata(refreshed: TableRefresh) -> dict[str, Any]:
     }
 
 
-@asset(
-    group_name=GROUP,
-    deps=[identity_graph, "identity_events"],
-    kinds={"duckdb"},
-    description="One row per live person: anchor, first/last seen, events, visits (sessions: "
-    "30 minutes without an event ends one), identifier counts per type, linked dii_ids and "
-    "customer_ids. Only persons the graph changed are rebuilt.",
-)
-def persons(config: PersonTablesConfig, warehouse: DuckDBWarehouse) -> MaterializeResult[None]:
-    with warehouse.connect() as con:
-        refreshed = refresh_persons(con, full=config.full_rebuild)
-        multi_device = con.execute(
-            "SELECT count(*) FROM persons WHERE anonymous_ids > 1"
-        ).fetchone()
-    return MaterializeResult(
-        metadata={
-            **_table_metadata(refreshed),
-            "multi_device_persons": int(multi_device[0]) if multi_device else 0,
-        }
+def _multi_device_persons(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    row = con.execute("SELECT count(*) FROM persons WHERE anonymous_ids > 1").fetchone()
+    return {"multi_device_persons": int(row[0]) if row else 0}
+
+
+def _person_table(
+    name: str,
+    refresh: Callable[..., TableRefresh],
+    description: str,
+    figures: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]] | None = None,
+) -> AssetsDefinition:
+    """persons and person_journal: rebuild the rows of the persons the graph changed (all of
+    them with full_rebuild), with the refresh's figures and any of the table's own."""
+
+    @asset(
+        name=name,
+        group_name=GROUP,
+        deps=[identity_graph, "identity_events"],
+        kinds={"duckdb"},
+        description=description,
     )
+    def _table(config: PersonTablesConfig, warehouse: DuckDBWarehouse) -> MaterializeResult[None]:
+        with warehouse.connect() as con:
+            refreshed = refresh(con, full=config.full_rebuild)
+            own = figures(con) if figures else {}
+        return MaterializeResult(metadata={**_table_metadata(refreshed), **own})
+
+    return _table
 
 
-@asset(
-    group_name=GROUP,
-    deps=[identity_graph, "identity_events"],
-    kinds={"duckdb"},
-    description="Each person's events with platform, action, properties, value, currency and "
-    "visit number; read newest first with ORDER BY created_at DESC, event_id DESC. Only "
-    "persons the graph changed are rebuilt.",
+persons = _person_table(
+    "persons",
+    refresh_persons,
+    "One row per live person: anchor, first/last seen, events, visits (sessions: 30 minutes "
+    "without an event ends one), identifier counts per type, linked dii_ids and customer_ids. "
+    "Only persons the graph changed are rebuilt.",
+    _multi_device_persons,
 )
-def person_journal(
-    config: PersonTablesConfig, warehouse: DuckDBWarehouse
-) -> MaterializeResult[None]:
-    with warehouse.connect() as con:
-        refreshed = refresh_journal(con, full=config.full_rebuild)
-    return MaterializeResult(metadata=_table_metadata(refreshed))
+
+person_journal = _person_table(
+    "person_journal",
+    refresh_journal,
+    "Each person's events with platform, action, properties, value, currency and visit number; "
+    "read newest first with ORDER BY created_at DESC, event_id DESC. Only persons the graph "
+    "changed are rebuilt.",
+)

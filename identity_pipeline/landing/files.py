@@ -4,13 +4,19 @@ or changed since the warehouse last read them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.readers import SUPPORTED_SUFFIXES, has_suffix
+from identity_pipeline.landing.readers import (
+    SUPPORTED_SUFFIXES,
+    InputFileError,
+    LoadedFile,
+    has_suffix,
+    load_file,
+)
 
 
 @dataclass
@@ -85,3 +91,29 @@ def unread_files(
     file_path and checksum columns: what the warehouse last read of each file)."""
     known = dict(con.execute(f"SELECT file_path, checksum FROM {ledger}").fetchall())
     return changed_since(directory, known, report, suffixes)
+
+
+def loaded_files(
+    con: duckdb.DuckDBPyConnection,
+    files: Iterable[ChangedFile],
+    report: FileReport,
+    scratch: str,
+    check: Callable[[Path, tuple[str, ...]], None],
+    record_failure: Callable[[ChangedFile, str], None],
+    *,
+    label: str = "",
+) -> Iterator[tuple[ChangedFile, LoadedFile]]:
+    """The per-file loop every landing folder shares: each file read into temp tables
+    `{scratch}_file` and `{scratch}_file_rejects`, then `check`ed (path, columns; raises
+    InputFileError, e.g. readers.require_columns). A file that cannot be used is recorded by
+    `record_failure` (file, reason) in the domain's ledger, listed in report.files_failed as
+    "{label}{rel}: reason" and skipped; the others are yielded with what was loaded."""
+    for file in files:
+        try:
+            loaded = load_file(con, file.path, f"{scratch}_file", f"{scratch}_file_rejects")
+            check(file.path, loaded.columns)
+        except InputFileError as error:
+            record_failure(file, error.reason)
+            report.files_failed.append(f"{label}{file.rel}: {error.reason}")
+            continue
+        yield file, loaded

@@ -5,8 +5,9 @@ from typing import Any
 import duckdb
 
 from identity_pipeline import settings
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.engine.state import publish_state
-from identity_pipeline.landing.assets import landed_files_asset
+from identity_pipeline.landing.assets import landed_files_asset_with_spark
 from identity_pipeline.landing.files import FileReport
 from identity_pipeline.optouts.store import listed_hashes, purge
 from identity_pipeline.optouts.suppression import load_suppression_files
@@ -16,9 +17,9 @@ from identity_pipeline.warehouse import naive_utc, transaction
 GROUP = "optouts"
 
 
-@landed_files_asset(group=GROUP, what="suppression")
+@landed_files_asset_with_spark(group=GROUP, what="suppression")
 def optouts(
-    con: duckdb.DuckDBPyConnection, landing: LandingArea
+    con: duckdb.DuckDBPyConnection, landing: LandingArea, spark: SparkResource
 ) -> tuple[FileReport, dict[str, Any]]:
     """Identities that opted out, for good: from UID2 answers and from suppression files in the
     landing optouts/ folder. Loading it removes their IDs everywhere."""
@@ -33,5 +34,5 @@ def optouts(
         "from_suppression_files": int(by_source.get("suppression_file", 0)),
         "new_from_files": report.new_optouts,
         "values_rejected": report.values_rejected,
-        **publish_state(con),
+        **publish_state(con, spark),
     }

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, unread_files
-from identity_pipeline.landing.readers import (
-    InputFileError,
-    load_file,
-    require_any_column,
-)
+from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
 from identity_pipeline.warehouse import fingerprint_salt, run_script, transaction
@@ -69,23 +66,24 @@ def load_suppression_files(
     """Add the opt-outs of every new or changed file; one transaction per file."""
     report = SuppressionReport()
     salt = fingerprint_salt(con)
-    for file in unread_files(con, "optout_files", optouts_dir, report):
-        path, rel, checksum = file.path, file.rel, file.checksum
-        try:
-            loaded = load_file(con, path, "op_file", "op_file_rejects")
-            require_any_column(path, loaded.columns, RAW_COLUMNS + HASH_COLUMNS, "opt-out")
-        except InputFileError as error:
-            report.files_failed.append(f"optouts/{rel}: {error.reason}")
-            con.execute(
-                """
-                INSERT INTO optout_files (file_path, checksum, status, error, seen_at)
-                VALUES (?, ?, 'failed', ?, CAST(? AS TIMESTAMP))
-                ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
-                    status = 'failed', error = excluded.error, seen_at = excluded.seen_at
-                """,
-                [rel, checksum, error.reason, now],
-            )
-            continue
+
+    def record_failure(file: ChangedFile, reason: str) -> None:
+        con.execute(
+            """
+            INSERT INTO optout_files (file_path, checksum, status, error, seen_at)
+            VALUES (?, ?, 'failed', ?, CAST(? AS TIMESTAMP))
+            ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
+                status = 'failed', error = excluded.error, seen_at = excluded.seen_at
+            """,
+            [file.rel, file.checksum, reason, now],
+        )
+
+    files = unread_files(con, "optout_files", optouts_dir, report)
+    check = partial(require_any_column, any_of=RAW_COLUMNS + HASH_COLUMNS, what="opt-out")
+    for file, loaded in loaded_files(
+        con, files, report, "op", check, record_failure, label="optouts/"
+    ):
+        rel, checksum = file.rel, file.checksum
         _stage_values(con, loaded.columns, default_region)
         with transaction(con):
             before = _count(con, "SELECT count(*) FROM optouts")

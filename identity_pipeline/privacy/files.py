@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 import duckdb
 
-from identity_pipeline.landing.files import FileReport, unread_files
-from identity_pipeline.landing.readers import (
-    InputFileError,
-    load_file,
-    require_any_column,
-)
+from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.privacy.forget import (
     SQL_PACKAGE,
     ForgetOutcome,
@@ -56,15 +53,16 @@ def process_request_files(
     """Forget the persons named in every new or changed request file under `folder`."""
     report = ForgetFilesReport()
     salt = fingerprint_salt(con)
-    for file in unread_files(con, "forget_request_files", folder, report):
+
+    def record_failure(file: ChangedFile, reason: str) -> None:
+        _record_file(con, file.rel, file.checksum, now, error=reason)
+
+    files = unread_files(con, "forget_request_files", folder, report)
+    check = partial(require_any_column, any_of=REQUEST_FIELDS, what="request")
+    for file, loaded in loaded_files(
+        con, files, report, "fg", check, record_failure, label=f"{FOLDER}/"
+    ):
         rel = file.rel
-        try:
-            loaded = load_file(con, file.path, "fg_file", "fg_file_rejects")
-            require_any_column(file.path, loaded.columns, REQUEST_FIELDS, "request")
-        except InputFileError as error:
-            report.files_failed.append(f"{FOLDER}/{rel}: {error.reason}")
-            _record_file(con, rel, file.checksum, now, error=error.reason)
-            continue
         present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
         _stage_file(con, present, "country" in loaded.columns, default_region)
         requested = [

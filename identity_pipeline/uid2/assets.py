@@ -6,6 +6,7 @@ import time
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from identity_pipeline import settings
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.engine.state import publish_state
 from identity_pipeline.mapping.assets import DueConfig, mapping_metadata
 from identity_pipeline.resources import DuckDBWarehouse
@@ -59,14 +60,17 @@ def uid2_due_for_refresh(
     "(mapped / optout / invalid). Each batch commits when it returns, so a killed run resumes.",
 )
 def uid2_mapping(
-    context: AssetExecutionContext, warehouse: DuckDBWarehouse, uid2: UID2Client
+    context: AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    uid2: UID2Client,
+    spark: SparkResource,
 ) -> MaterializeResult[None]:
     with warehouse.connect() as con:
         report = map_due_identities(con, uid2, settings.now(), context.log.warning)
         metadata = mapping_metadata(
             con, report, "uid2", failed="invalid", title="UID2 status of every identity"
         )
-        published = publish_state(con)
+        published = publish_state(con, spark)
     details = f", {report.opted_out} opted out, {report.invalid} invalid"
     context.log.info(report.summary("UID2", "identities", details))
     return MaterializeResult(

@@ -7,7 +7,10 @@ opt-out run publishes the snapshot Spark reads; the attribution job (one ranged 
 backfill) publishes landed days to the lake and runs attribution on Spark. Both warehouses
 must end with the same rows, the lake must hold them too, every materialization must say
 which engine ran it, and the default engine must never import pyspark. An opt-out learned
-after a snapshot is honoured by the next Spark run.
+after a snapshot is honoured by the next Spark run. The Spark side runs twice: with the lake
+on a plain path (DuckDB writes its inputs, LATEST names the snapshot) and at a file:// URI
+(the Spark session writes and reads everything, commit records name the snapshot), as a lake
+on s3a:// or hdfs:// would be.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from identity_pipeline import cli, settings
 from identity_pipeline.definitions import defs
 from identity_pipeline.dev.sandbox_mapping import write_sandbox_mappings
 from identity_pipeline.dev.spark_processes import ConnectServer, java_home
-from identity_pipeline.engine.lake import POINTER, SNAPSHOTS
+from identity_pipeline.engine.lake import COMMITS, POINTER, SNAPSHOTS
 from identity_pipeline.engine.state import SNAPSHOT
 from identity_pipeline.sandboxes.uid2 import UID2SandboxConfig
 from identity_pipeline.warehouse import connect
@@ -100,16 +103,21 @@ def run_env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def engine_envs(
-    on_duckdb: Path, on_spark: Path, connect: ConnectServer, java: Path
+    on_duckdb: Path,
+    on_spark: Path,
+    connect: ConnectServer,
+    java: Path,
+    spark_lake: str | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The child processes' environments: the default engine on one copy of a world, and
-    IDENTITY_PIPELINE_ENGINE=spark through the Connect server (lake in on_spark/lake)."""
+    IDENTITY_PIPELINE_ENGINE=spark through the Connect server (lake: `spark_lake`, by default
+    the folder on_spark/lake)."""
     duck_env = run_env(on_duckdb, IDENTITY_PIPELINE_LAKE=str(on_duckdb / "lake"))
     spark_env = run_env(
         on_spark,
         IDENTITY_PIPELINE_ENGINE="spark",
         SPARK_REMOTE=connect.url,
-        IDENTITY_PIPELINE_LAKE=str(on_spark / "lake"),
+        IDENTITY_PIPELINE_LAKE=spark_lake or str(on_spark / "lake"),
         JAVA_HOME=java_home(java),
     )
     return duck_env, spark_env
@@ -143,22 +151,34 @@ def latest_metadata(root: Path, asset: str) -> dict[str, Any]:
         return {k: v.value for k, v in event.asset_materialization.metadata.items()}
 
 
-def latest_snapshot_version(lake: Path) -> str:
-    return (lake / SNAPSHOTS / SNAPSHOT / POINTER).read_text().strip()
+def latest_snapshot_version(lake: Path, uri: bool) -> str:
+    """The version a reader takes: LATEST on a path, the newest commit record on a URI."""
+    if not uri:
+        assert not (lake / SNAPSHOTS / SNAPSHOT / COMMITS).exists()
+        return (lake / SNAPSHOTS / SNAPSHOT / POINTER).read_text().strip()
+    assert not (lake / SNAPSHOTS / SNAPSHOT / POINTER).exists()
+    records = f"{lake}/{SNAPSHOTS}/{SNAPSHOT}/{COMMITS}/version=*/*.parquet"
+    with duckdb.connect() as con:
+        row = con.execute(f"SELECT max(version) FROM read_parquet('{records}')").fetchone()
+    assert row is not None and row[0]
+    return str(row[0])
 
 
+@pytest.mark.parametrize("lake_form", ["path", "uri"])
 def test_attribution_job_on_spark_connect_writes_what_duckdb_writes(
     java: Path,
     spark_connect: ConnectServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    lake_form: str,
 ) -> None:
     world = tmp_path / "world"
     generate_world(world, monkeypatch)
     on_duckdb = copy_world(world, tmp_path / "duckdb")
     on_spark = copy_world(world, tmp_path / "spark")
     lake = on_spark / "lake"
-    duck_env, spark_env = engine_envs(on_duckdb, on_spark, spark_connect, java)
+    spark_lake = f"file://{lake}" if lake_form == "uri" else None
+    duck_env, spark_env = engine_envs(on_duckdb, on_spark, spark_connect, java, spark_lake)
 
     # Default engine: the opt-out run and the attribution range, with no pyspark import.
     for job, days in (("apply_optouts", ()), ("attribution", (FIRST, LAST))):
@@ -169,7 +189,7 @@ def test_attribution_job_on_spark_connect_writes_what_duckdb_writes(
 
     # Spark: the opt-out run publishes the snapshot, the attribution run reads it.
     run(spark_env, "apply_optouts", log=tmp_path / "spark-optouts.log")
-    first_version = latest_snapshot_version(lake)
+    first_version = latest_snapshot_version(lake, lake_form == "uri")
     assert latest_metadata(on_spark, "optouts")["lake_snapshot"] == first_version
     loaded = run(spark_env, "attribution", FIRST, LAST, log=tmp_path / "spark-attribution.log")
     assert loaded == "spark modules: ['pyspark', 'sqlglot']"
@@ -213,7 +233,7 @@ def test_attribution_job_on_spark_connect_writes_what_duckdb_writes(
             writer.writerow(["uid2_hash"])
             writer.writerows([[h] for _, h in top])
     run(spark_env, "apply_optouts", log=tmp_path / "spark-optouts-2.log")
-    second_version = latest_snapshot_version(lake)
+    second_version = latest_snapshot_version(lake, lake_form == "uri")
     assert second_version != first_version
     run(spark_env, "attribution", FIRST, LAST, log=tmp_path / "spark-attribution-2.log")
     assert latest_metadata(on_spark, "attributed_conversions")["lake_snapshot"] == second_version

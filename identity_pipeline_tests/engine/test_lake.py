@@ -7,12 +7,15 @@ import duckdb
 import pytest
 
 from identity_pipeline.engine.lake import (
+    LocalLake,
+    SparkLake,
     latest_snapshot,
     load_days,
-    local_lake,
     missing_days,
+    open_lake,
     publish_days,
     publish_snapshot,
+    redact,
 )
 from identity_pipeline.engine.state import SNAPSHOT, SNAPSHOT_TABLES, publish_state
 from identity_pipeline.warehouse import connect
@@ -91,11 +94,30 @@ def test_loading_days_back_replaces_exactly_those_days_in_duckdb(tmp_path: Path)
         assert con.execute("SELECT count(*) FROM copy").fetchone() == (7,)
 
 
-def test_the_lake_duckdb_writes_is_a_local_path(tmp_path: Path) -> None:
-    assert local_lake(str(tmp_path)) == tmp_path
-    assert local_lake(f"file://{tmp_path}") == tmp_path
-    with pytest.raises(ValueError, match="s3a: URI"):
-        local_lake("s3a://bucket/lake")
+def test_a_plain_path_is_written_by_duckdb_and_any_uri_by_spark(tmp_path: Path) -> None:
+    assert isinstance(open_lake(str(tmp_path)), LocalLake)
+    assert open_lake(tmp_path).uri == str(tmp_path)
+
+    def no_session() -> None:
+        raise AssertionError("a lake must not start a session before it is used")
+
+    for uri in (f"file://{tmp_path}", "s3a://bucket/lake", "hdfs://namenode:8020/lake"):
+        lake = open_lake(uri, no_session)  # type: ignore[arg-type]
+        assert isinstance(lake, SparkLake) and lake.uri == uri
+    with pytest.raises(ValueError, match="s3a://bucket/lake is a URI: the Spark session"):
+        open_lake("s3a://bucket/lake")
+
+
+def test_credentials_never_appear_in_lake_messages() -> None:
+    assert redact("abfss://box:s3cret@acct.dfs.core.windows.net/lake") == (
+        "abfss://***@acct.dfs.core.windows.net/lake"
+    )
+    assert redact("Path does not exist: wasbs://c@a.blob/lake/t?sig=abc&se=2030 (x)") == (
+        "Path does not exist: wasbs://c@a.blob/lake/t (x)"
+    )
+    with pytest.raises(ValueError) as raised:
+        open_lake("s3a://AKIAKEY:topsecret@bucket/lake")
+    assert "topsecret" not in str(raised.value) and "s3a://***@bucket/lake" in str(raised.value)
 
 
 def test_state_is_published_to_the_lake_only_on_the_spark_engine(
@@ -114,3 +136,29 @@ def test_state_is_published_to_the_lake_only_on_the_spark_engine(
     assert sorted(p.name for p in Path(snapshot).iterdir()) == sorted(
         f"{table}.parquet" for table in SNAPSHOT_TABLES
     )
+
+
+def test_a_uri_lake_needs_the_spark_resource_to_publish_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_PIPELINE_ENGINE", "spark")
+    monkeypatch.setenv("IDENTITY_PIPELINE_LAKE", "s3a://reader:pa55@bucket/lake")
+    expected = r"s3a://\*\*\*@bucket/lake is a URI"
+    with (
+        connect(tmp_path / "identity.duckdb") as con,
+        pytest.raises(ValueError, match=expected) as raised,
+    ):
+        publish_state(con)
+    assert "pa55" not in str(raised.value)
+
+
+def test_days_are_published_in_groups_of_whole_days() -> None:
+    from identity_pipeline.engine.lake import _day_groups
+
+    counts = {date(2025, 5, d): n for d, n in ((1, 4), (2, 5), (4, 1), (5, 20), (6, 2))}
+    assert _day_groups(counts, 10) == [
+        [date(2025, 5, 1), date(2025, 5, 2), date(2025, 5, 4)],
+        [date(2025, 5, 5)],  # over the limit: alone (written in batches)
+        [date(2025, 5, 6)],
+    ]
+    assert _day_groups({}, 10) == []

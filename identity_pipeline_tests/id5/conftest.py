@@ -11,6 +11,7 @@ import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
 from identity_pipeline import settings
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.id5.assets import id5_due_for_refresh, id5_mapping
 from identity_pipeline.id5.client import ID5Client
 from identity_pipeline.optouts.assets import optouts
@@ -60,7 +61,12 @@ def run_id5(
     """optouts -> id5_due_for_refresh -> id5_mapping/id5_uid_history, with the opt-out checks."""
     return materialize(
         [optouts, id5_due_for_refresh, id5_mapping, *optout_checks(["optouts", "id5_mapping"])],
-        resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea(), "id5": client},
+        resources={
+            "warehouse": DuckDBWarehouse(),
+            "landing": LandingArea(),
+            "id5": client,
+            "spark": SparkResource(),
+        },
         instance=instance,
         run_config={"ops": {"id5_due_for_refresh": {"config": {"only_new": only_new}}}},
         raise_on_error=False,

@@ -6,6 +6,7 @@ from typing import Any
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
 from identity_pipeline import settings
+from identity_pipeline.engine.spark import SparkResource
 from identity_pipeline.optouts.assets import optouts
 from identity_pipeline.optouts.checks import optout_checks
 from identity_pipeline.resources import DuckDBWarehouse, LandingArea
@@ -61,7 +62,12 @@ def run_uid2(client: UID2Client, instance: DagsterInstance) -> ExecuteInProcessR
             uid2_refresh_from_in_future,
             *optout_checks(["optouts", "uid2_mapping"]),
         ],
-        resources={"warehouse": DuckDBWarehouse(), "landing": LandingArea(), "uid2": client},
+        resources={
+            "warehouse": DuckDBWarehouse(),
+            "landing": LandingArea(),
+            "uid2": client,
+            "spark": SparkResource(),
+        },
         instance=instance,
         raise_on_error=False,
     )

@@ -32,9 +32,6 @@ if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import DataFrame, SparkSession
 
-ARROW_BATCH_ROWS = 1_000_000
-"""Rows per Arrow record batch read from DuckDB by frame_from_duckdb."""
-
 DEFAULT_CONF: dict[str, str] = {
     # Our SQL means UTC days and naive UTC timestamps.
     "spark.sql.session.timeZone": "UTC",
@@ -98,20 +95,13 @@ class SparkEngine:
         sql: str,
         params: Mapping[str, object] | None = None,
     ) -> DataFrame:
-        """The rows of a DuckDB query as a Spark DataFrame with the same column types.
+        """The rows of a DuckDB query as a Spark DataFrame with the same column types, sent as
+        Arrow (engine.transfer): nothing is written to the lake, so this works for any lake
+        URI. The rows pass through this process's memory once: meant for what one machine
+        already holds (a run's affected links), not for bulk loads."""
+        from identity_pipeline.engine.transfer import frame_from_duckdb
 
-        DuckDB streams the result as Arrow record batches; the session turns them into a
-        DataFrame (a classic driver ships them to its executors, a Spark Connect client sends
-        them to the server in chunks). Nothing is written to the lake, so this works for any
-        lake URI. The rows pass through this process's memory once: meant for what one
-        machine already holds (a run's affected links), not for bulk loads.
-        """
-        from pyspark.sql.pandas.types import from_arrow_schema
-
-        relation = con.sql(sql, params=dict(params)) if params else con.sql(sql)
-        table = relation.to_arrow_reader(ARROW_BATCH_ROWS).read_all()
-        # The schema given, not inferred: Spark Connect cannot infer one from no rows.
-        return self.session.createDataFrame(table, schema=from_arrow_schema(table.schema))
+        return frame_from_duckdb(con, self.session, sql, params or {})
 
     def build_cached_lookup(self, name: str, sql: str, params: Mapping[str, object]) -> int:
         """Materialize a SELECT once as temp view `name`; returns its row count."""

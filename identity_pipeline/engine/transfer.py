@@ -10,7 +10,7 @@ pyspark is imported inside functions only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -58,10 +58,13 @@ def frame_from_duckdb(
     con: duckdb.DuckDBPyConnection,
     session: SparkSession,
     sql: str,
-    params: Sequence[object] = (),
+    params: Sequence[object] | Mapping[str, object] = (),
 ) -> DataFrame:
-    """All rows of a DuckDB query as one Spark DataFrame (the caller bounds its size)."""
-    return spark_frame(session, con.sql(sql, params=list(params)).to_arrow_table())
+    """All rows of a DuckDB query as one Spark DataFrame (the caller bounds its size);
+    `params` positional (?) or named ($name). The schema is given, not inferred: Spark
+    Connect cannot infer one from no rows."""
+    bound = dict(params) if isinstance(params, Mapping) else list(params)
+    return spark_frame(session, con.sql(sql, params=bound).to_arrow_table())
 
 
 def arrow_from_spark(frame: DataFrame) -> pa.Table:

@@ -54,7 +54,10 @@ SCRIPT = textwrap.dedent(
 
 
 def test_resource_starts_lazily_and_stops_only_its_own_session(java: Path) -> None:
-    env = {**os.environ, "JAVA_HOME": java_home(java)}
+    # A classic driver: nothing of an earlier test's Spark Connect session may leak in
+    # (pyspark marks a process that made a Connect session with SPARK_CONNECT_MODE_ENABLED).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPARK_")}
+    env["JAVA_HOME"] = java_home(java)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         capture_output=True,

@@ -54,6 +54,13 @@ SPARK_CONF = {
 }
 
 
+def _error_lines(err: str) -> str:
+    """What a failed child said: its Python traceback and exception lines (a JVM stack trace's
+    `at ...` frames left out, so the cause is not cut off by its own frames), last 4,000 chars."""
+    kept = [line for line in err.splitlines() if not line.lstrip().startswith("at ")]
+    return "\n".join(kept)[-4000:]
+
+
 # ---- memory of process trees, sampled from /proc ------------------------------------------
 
 
@@ -160,7 +167,7 @@ def _child(
     else:
         out, err = process.communicate()
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:3])} failed:\n{err[-4000:]}")
+        raise SystemExit(f"{' '.join(args[:3])} failed:\n{_error_lines(err)}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     if watch:
         result.update(
@@ -323,6 +330,10 @@ def run_case(people: int, impressions: int, conversions: int, engines: list[str]
                         "spark.driver.host": "127.0.0.1",
                         "spark.driver.bindAddress": "127.0.0.1",
                         "spark.driver.memory": "1g",
+                        # A broadcast is built in the driver: with 1 GB there, Spark's own
+                        # default threshold (10 MB), not the 64 MB that suits local[2]'s 3 GB
+                        # (the lookup's semi-join side is estimated below 64 MB and is not).
+                        "spark.sql.autoBroadcastJoinThreshold": str(10 * 1024 * 1024),
                         "spark.executor.memory": "1536m",
                         "spark.executor.cores": "1",
                         "spark.cores.max": "2",

@@ -7,14 +7,13 @@ one transaction, so re-running any range replaces it atomically and gives the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
 
-from identity_pipeline.warehouse import Params, execute, select_sql, transaction
+from identity_pipeline.warehouse import Params, execute, select_sql, settings, transaction
 
 SQL_PACKAGE = "identity_pipeline.attribution"
 DEFAULT_LOOKBACK_DAYS = 30
@@ -60,28 +59,6 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> i
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _setting_literal(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-@contextmanager
-def _engine_settings(con: duckdb.DuckDBPyConnection, **settings: object) -> Iterator[None]:
-    """DuckDB settings for the statements inside; the connection's own come back after."""
-    before = {}
-    for name in settings:
-        row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-        before[name] = row[0] if row else None
-    try:
-        for name, value in settings.items():
-            con.execute(f"SET {name} = {_setting_literal(value)}")
-        yield
-    finally:
-        for name, value in before.items():
-            con.execute(f"SET {name} = {_setting_literal(value)}")
-
-
 MEMORY_LIMIT = "1.5GB"
 """DuckDB's memory for the attribution statements: past it, joins and aggregates spill to
 disk, so 10M impressions attribute within 2 GB of RSS (README "Attribution")."""
@@ -91,12 +68,12 @@ def _unordered_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[
     """Let DuckDB write a statement's rows in any order (the tables have no order; every
     reader sorts), which keeps its threads from buffering rows to restore the scan order;
     within MEMORY_LIMIT."""
-    return _engine_settings(con, preserve_insertion_order=False, memory_limit=MEMORY_LIMIT)
+    return settings(con, preserve_insertion_order=False, memory_limit=MEMORY_LIMIT)
 
 
 def _kept_lookup_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Unordered and uncompressed writes within MEMORY_LIMIT, for the run's kept id lookup."""
-    return _engine_settings(
+    return settings(
         con,
         preserve_insertion_order=False,
         memory_limit=MEMORY_LIMIT,

@@ -27,7 +27,7 @@ from identity_pipeline.landing.readers import (
     sanitized,
 )
 from identity_pipeline.normalize.values import normalize_table
-from identity_pipeline.warehouse import run_script, transaction
+from identity_pipeline.warehouse import run_script, settings, transaction
 
 PACKAGE = "identity_pipeline.events"
 INGEST_SEQ_KEY = "events_ingest_seq"
@@ -88,39 +88,38 @@ def ingest_event_files(
     no content) and the other files still load.
     """
     report = EventIngestReport()
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    try:
-        for file in unread_files(con, "event_files", events_dir, report, EVENT_SUFFIXES):
-            loaded_at = datetime.now(UTC).replace(tzinfo=None)
-            try:
-                _stage_lines(con, file.path)
-            except InputFileError as error:
-                _record_file(con, file, loaded_at, status="failed", error=error.reason)
-                report.files_failed.append(f"{file.rel}: {error.reason}")
-                continue
-            if report.ingest_seq is None:
-                report.ingest_seq = _next_ingest_seq(con)
-            try:
-                counts = _check_and_store(con, file, loaded_at, default_region, report.ingest_seq)
-            except duckdb.Error as error:
-                # DuckDB's messages may quote input: keep only what names no content
-                reason = f"not loaded: {sanitized(error).split('Input:')[0].strip()}"
-                _record_file(con, file, loaded_at, status="failed", error=reason)
-                report.files_failed.append(f"{file.rel}: {reason}")
-                continue
-            report.files_loaded += 1
-            report.rows_read += counts.rows_read
-            report.rows_loaded += counts.stored
-            report.rows_rejected += counts.rejected
-            report.fields_rejected += counts.fields_rejected
-            report.duplicates += counts.duplicates
-            report.forgotten += counts.forgotten
-            report.days |= counts.days
-    finally:
-        _drop_scratch(con)
-        if limit:
-            con.execute(f"SET memory_limit = '{limit[0]}'")
+    with settings(con, memory_limit=MEMORY_LIMIT):
+        try:
+            for file in unread_files(con, "event_files", events_dir, report, EVENT_SUFFIXES):
+                loaded_at = datetime.now(UTC).replace(tzinfo=None)
+                try:
+                    _stage_lines(con, file.path)
+                except InputFileError as error:
+                    _record_file(con, file, loaded_at, status="failed", error=error.reason)
+                    report.files_failed.append(f"{file.rel}: {error.reason}")
+                    continue
+                if report.ingest_seq is None:
+                    report.ingest_seq = _next_ingest_seq(con)
+                try:
+                    counts = _check_and_store(
+                        con, file, loaded_at, default_region, report.ingest_seq
+                    )
+                except duckdb.Error as error:
+                    # DuckDB's messages may quote input: keep only what names no content
+                    reason = f"not loaded: {sanitized(error).split('Input:')[0].strip()}"
+                    _record_file(con, file, loaded_at, status="failed", error=reason)
+                    report.files_failed.append(f"{file.rel}: {reason}")
+                    continue
+                report.files_loaded += 1
+                report.rows_read += counts.rows_read
+                report.rows_loaded += counts.stored
+                report.rows_rejected += counts.rejected
+                report.fields_rejected += counts.fields_rejected
+                report.duplicates += counts.duplicates
+                report.forgotten += counts.forgotten
+                report.days |= counts.days
+        finally:
+            _drop_scratch(con)
     return report
 
 

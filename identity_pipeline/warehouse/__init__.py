@@ -4,6 +4,7 @@ No Dagster here, and no domain: every package uses this, and this imports none o
 
     connect(path)                       a connection with every package's schema in place
     transaction(con)                    BEGIN/COMMIT, ROLLBACK on error
+    settings(con, memory_limit=...)     DuckDB settings for a block, restored after
     read_sql(package, name)             the text of package/sql/name
     run_script(con, package, name, p)   run a .sql file statement by statement, `$name` params
     run_select(con, package, name, p)   run a portable select_*.sql; fetch from the result
@@ -18,6 +19,7 @@ from identity_pipeline.warehouse.connection import (
     fingerprint_salt,
     naive_utc,
     open_connection,
+    settings,
     transaction,
 )
 from identity_pipeline.warehouse.sqlfiles import (
@@ -46,5 +48,6 @@ __all__ = [
     "run_select",
     "schema_scripts",
     "select_sql",
+    "settings",
     "transaction",
 ]

@@ -102,3 +102,36 @@ def fingerprint_salt(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+def _setting_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@contextmanager
+def settings(con: duckdb.DuckDBPyConnection, **values: object) -> Iterator[None]:
+    """DuckDB settings (memory_limit, preserve_insertion_order, ...) for the statements
+    inside; the connection's own values come back after, also on error.
+
+    A value is restored by RESET when that gives it back exactly (the usual case: the
+    connection had the default; our connections never set memory_limit or
+    preserve_insertion_order outside this). Otherwise it is SET again from the text DuckDB
+    shows, which for a memory size is truncated to a tenth ('2.7 GiB' for 3GB).
+    """
+    before = {name: _current_setting(con, name) for name in values}
+    try:
+        for name, value in values.items():
+            con.execute(f"SET {name} = {_setting_literal(value)}")
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"RESET {name}")
+            if _current_setting(con, name) != value:
+                con.execute(f"SET {name} = {_setting_literal(value)}")
+
+
+def _current_setting(con: duckdb.DuckDBPyConnection, name: str) -> object:
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    return row[0] if row else None

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, changed_since, loaded_files
+from identity_pipeline.landing.files import (
+    ChangedFile,
+    FileReport,
+    changed_since,
+    loaded_files,
+    record_file,
+)
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import run_script, transaction
 
@@ -94,12 +100,11 @@ def _days(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> set
 def _swap_in(
     con: duckdb.DuckDBPyConnection,
     kind: LandingKind,
-    rel: str,
-    checksum: str,
-    size: int,
+    file: ChangedFile,
     loaded_at: datetime,
 ) -> tuple[int, int, set[date]]:
     """Replace the file's landed rows and rejects; returns (rows, rejects, days touched)."""
+    rel = file.rel
     table = kind.landed_table
     typed = ", ".join(kind.typed_columns)
     with transaction(con):
@@ -133,35 +138,20 @@ def _swap_in(
         assert row is not None
         good, bad = int(row[0]), int(row[1])
         bad += int(con.execute("SELECT count(*) FROM attr_file_rejects").fetchall()[0][0])
-        con.execute(
-            """
-            INSERT INTO attribution_files VALUES (?, ?, ?, ?, 'loaded', NULL, ?, ?, ?, ?, ?)
-            ON CONFLICT (kind, file_path) DO UPDATE SET
-                checksum = excluded.checksum, size_bytes = excluded.size_bytes,
-                status = 'loaded', error = NULL, row_count = excluded.row_count,
-                rejected_rows = excluded.rejected_rows, first_day = excluded.first_day,
-                last_day = excluded.last_day, seen_at = excluded.seen_at
-            """,
-            [kind.name, rel, checksum, size, good, bad, row[2], row[3], loaded_at],
+        record_file(
+            con,
+            "attribution_files",
+            file,
+            loaded_at,
+            key={"kind": kind.name},
+            size_bytes=file.size,
+            row_count=good,
+            rejected_rows=bad,
+            first_day=row[2],
+            last_day=row[3],
         )
         touched |= _days(con, "SELECT DISTINCT day FROM attr_typed WHERE reject_field IS NULL", [])
     return good, bad, touched
-
-
-def _record_failure(
-    con: duckdb.DuckDBPyConnection, kind: str, rel: str, checksum: str, size: int, reason: str
-) -> None:
-    con.execute(
-        """
-        INSERT INTO attribution_files (kind, file_path, checksum, size_bytes, status, error,
-                                       seen_at)
-        VALUES (?, ?, ?, ?, 'failed', ?, ?)
-        ON CONFLICT (kind, file_path) DO UPDATE SET
-            checksum = excluded.checksum, size_bytes = excluded.size_bytes,
-            status = 'failed', error = excluded.error, seen_at = excluded.seen_at
-        """,
-        [kind, rel, checksum, size, reason, _utc_now()],
-    )
 
 
 def _utc_now() -> datetime:
@@ -181,7 +171,15 @@ def ingest_landed_files(
     )
 
     def record_failure(file: ChangedFile, reason: str) -> None:
-        _record_failure(con, kind.name, file.rel, file.checksum, file.size, reason)
+        record_file(
+            con,
+            "attribution_files",
+            file,
+            _utc_now(),
+            error=reason,
+            key={"kind": kind.name},
+            size_bytes=file.size,
+        )
 
     files = changed_since(directory, known, report)
     check = partial(require_columns, required=kind.required, any_of=kind.any_of)
@@ -189,7 +187,7 @@ def ingest_landed_files(
         con, files, report, "attr", check, record_failure, label=f"{kind.name}/"
     ):
         _stage(con, kind, loaded.columns)
-        good, bad, touched = _swap_in(con, kind, file.rel, file.checksum, file.size, _utc_now())
+        good, bad, touched = _swap_in(con, kind, file, _utc_now())
         report.files_loaded += 1
         report.rows_loaded += good
         report.rows_rejected += bad

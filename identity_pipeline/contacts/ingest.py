@@ -14,7 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.files import (
+    ChangedFile,
+    FileReport,
+    loaded_files,
+    record_file,
+    unread_files,
+)
 from identity_pipeline.landing.readers import require_columns
 from identity_pipeline.warehouse import fingerprint_salt, transaction
 
@@ -29,29 +35,24 @@ class IngestReport(FileReport):
 
 
 def _record_failure(con: duckdb.DuckDBPyConnection, file: ChangedFile, reason: str) -> None:
-    con.execute(
-        """
-        INSERT INTO contact_files (file_path, checksum, size_bytes, status, error, seen_at)
-        VALUES (?, ?, ?, 'failed', ?, now())
-        ON CONFLICT (file_path) DO UPDATE SET
-            checksum = excluded.checksum, size_bytes = excluded.size_bytes,
-            status = 'failed', error = excluded.error, seen_at = excluded.seen_at
-        """,
-        [file.rel, file.checksum, file.size, reason],
-    )
+    record_file(con, "contact_files", file, _utc_now(), error=reason, size_bytes=file.size)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _swap_in(
     con: duckdb.DuckDBPyConnection,
-    rel: str,
-    checksum: str,
-    size: int,
+    file: ChangedFile,
     loaded_at: datetime,
     columns: tuple[str, ...],
     salt: str,
     row_count: int,
     reject_count: int,
 ) -> None:
+    rel = file.rel
+
     def col(name: str) -> str:
         return f'"{name}"' if name in columns else "NULL"
 
@@ -75,18 +76,15 @@ def _swap_in(
             """,
             [rel, salt, loaded_at],
         )
-        con.execute(
-            """
-            INSERT INTO contact_files (file_path, checksum, size_bytes, status, error,
-                                       loaded_checksum, row_count, rejected_rows, seen_at)
-            VALUES (?, ?, ?, 'loaded', NULL, ?, ?, ?, ?)
-            ON CONFLICT (file_path) DO UPDATE SET
-                checksum = excluded.checksum, size_bytes = excluded.size_bytes,
-                status = 'loaded', error = NULL, loaded_checksum = excluded.loaded_checksum,
-                row_count = excluded.row_count, rejected_rows = excluded.rejected_rows,
-                seen_at = excluded.seen_at
-            """,
-            [rel, checksum, size, checksum, row_count, reject_count, loaded_at],
+        record_file(
+            con,
+            "contact_files",
+            file,
+            loaded_at,
+            size_bytes=file.size,
+            loaded_checksum=file.checksum,
+            row_count=row_count,
+            rejected_rows=reject_count,
         )
 
 
@@ -101,10 +99,8 @@ def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> 
     ):
         _swap_in(
             con,
-            file.rel,
-            file.checksum,
-            file.size,
-            datetime.now(UTC).replace(tzinfo=None),
+            file,
+            _utc_now(),
             loaded.columns,
             salt,
             loaded.row_count,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -117,3 +118,37 @@ def loaded_files(
             report.files_failed.append(f"{label}{file.rel}: {error.reason}")
             continue
         yield file, loaded
+
+
+def record_file(
+    con: duckdb.DuckDBPyConnection,
+    ledger: str,
+    file: ChangedFile,
+    seen_at: datetime,
+    *,
+    error: str | None = None,
+    key: Mapping[str, object] | None = None,
+    **columns: object,
+) -> None:
+    """Upsert what the warehouse read of `file` into a domain's file ledger `ledger` (our own
+    table name; one row per file_path, or per `key` columns and file_path, e.g. {"kind": ...}):
+    its checksum, status ('failed' with `error`, else 'loaded'), error and seen_at, plus
+    `columns` (e.g. size_bytes, row_count). A column not named keeps what the row held, so a
+    failed version keeps the counts of the last loaded one unless they are passed (as None)."""
+    values: dict[str, object] = {
+        **(key or {}),
+        "file_path": file.rel,
+        "checksum": file.checksum,
+        "status": "failed" if error else "loaded",
+        "error": error,
+        "seen_at": seen_at,
+        **columns,
+    }
+    conflict = [*(key or {}), "file_path"]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in values if name not in conflict)
+    con.execute(
+        f"INSERT INTO {ledger} ({', '.join(values)}) "
+        f"VALUES ({', '.join(f'${name}' for name in values)}) "
+        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}",
+        values,
+    )

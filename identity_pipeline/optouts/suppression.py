@@ -15,7 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.files import (
+    ChangedFile,
+    FileReport,
+    loaded_files,
+    record_file,
+    unread_files,
+)
 from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
@@ -68,22 +74,14 @@ def load_suppression_files(
     salt = fingerprint_salt(con)
 
     def record_failure(file: ChangedFile, reason: str) -> None:
-        con.execute(
-            """
-            INSERT INTO optout_files (file_path, checksum, status, error, seen_at)
-            VALUES (?, ?, 'failed', ?, CAST(? AS TIMESTAMP))
-            ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
-                status = 'failed', error = excluded.error, seen_at = excluded.seen_at
-            """,
-            [file.rel, file.checksum, reason, now],
-        )
+        record_file(con, "optout_files", file, now, error=reason)
 
     files = unread_files(con, "optout_files", optouts_dir, report)
     check = partial(require_any_column, any_of=RAW_COLUMNS + HASH_COLUMNS, what="opt-out")
     for file, loaded in loaded_files(
         con, files, report, "op", check, record_failure, label="optouts/"
     ):
-        rel, checksum = file.rel, file.checksum
+        rel = file.rel
         _stage_values(con, loaded.columns, default_region)
         with transaction(con):
             before = _count(con, "SELECT count(*) FROM optouts")
@@ -114,15 +112,8 @@ def load_suppression_files(
             rejected = _count(
                 con, "SELECT count(*) FROM optout_rejects WHERE source_file = ?", [rel]
             )
-            con.execute(
-                """
-                INSERT INTO optout_files
-                VALUES (?, ?, 'loaded', NULL, ?, ?, CAST(? AS TIMESTAMP))
-                ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
-                    status = 'loaded', error = NULL, row_count = excluded.row_count,
-                    rejected_rows = excluded.rejected_rows, seen_at = excluded.seen_at
-                """,
-                [rel, checksum, loaded.row_count, rejected, now],
+            record_file(
+                con, "optout_files", file, now, row_count=loaded.row_count, rejected_rows=rejected
             )
         report.files_loaded += 1
         report.rows_loaded += loaded.row_count

@@ -18,7 +18,13 @@ from typing import Final
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, loaded_files, unread_files
+from identity_pipeline.landing.files import (
+    ChangedFile,
+    FileReport,
+    loaded_files,
+    record_file,
+    unread_files,
+)
 from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.privacy.forget import (
     SQL_PACKAGE,
@@ -36,6 +42,8 @@ from identity_pipeline.warehouse import fingerprint_salt, run_script, transactio
 
 FOLDER: Final = "forget"
 """The landing area's folder of request files."""
+LEDGER: Final = "forget_request_files"
+"""What was last read of each request file."""
 
 
 @dataclass
@@ -55,9 +63,10 @@ def process_request_files(
     salt = fingerprint_salt(con)
 
     def record_failure(file: ChangedFile, reason: str) -> None:
-        _record_file(con, file.rel, file.checksum, now, error=reason)
+        # a failed version keeps no counts (unlike the other ledgers, which keep the last ones)
+        record_file(con, LEDGER, file, now, error=reason, row_count=None, rejected_rows=None)
 
-    files = unread_files(con, "forget_request_files", folder, report)
+    files = unread_files(con, LEDGER, folder, report)
     check = partial(require_any_column, any_of=REQUEST_FIELDS, what="request")
     for file, loaded in loaded_files(
         con, files, report, "fg", check, record_failure, label=f"{FOLDER}/"
@@ -88,7 +97,7 @@ def process_request_files(
             (rejected,) = con.execute(
                 "SELECT count(*) FROM forget_request_rejects WHERE source_file = ?", [rel]
             ).fetchall()[0]
-            _record_file(con, rel, file.checksum, now, rows=loaded.row_count, rejected=rejected)
+            record_file(con, LEDGER, file, now, row_count=loaded.row_count, rejected_rows=rejected)
         report.files_loaded += 1
         report.rows_loaded += loaded.row_count
         report.values_rejected += int(rejected)
@@ -115,33 +124,3 @@ def _stage_file(
             f"{region} FROM fg_file WHERE nullif(trim(\"{column}\"), '') IS NOT NULL"
         )
     stage_request_values(con, default_region)
-
-
-def _record_file(
-    con: duckdb.DuckDBPyConnection,
-    rel: str,
-    checksum: str,
-    now: datetime,
-    *,
-    error: str | None = None,
-    rows: int | None = None,
-    rejected: int | None = None,
-) -> None:
-    con.execute(
-        """
-        INSERT INTO forget_request_files VALUES ($rel, $checksum, $status, $error, $rows,
-            $rejected, $now)
-        ON CONFLICT (file_path) DO UPDATE SET checksum = excluded.checksum,
-            status = excluded.status, error = excluded.error, row_count = excluded.row_count,
-            rejected_rows = excluded.rejected_rows, seen_at = excluded.seen_at
-        """,
-        {
-            "rel": rel,
-            "checksum": checksum,
-            "status": "failed" if error else "loaded",
-            "error": error,
-            "rows": rows,
-            "rejected": rejected,
-            "now": now,
-        },
-    )

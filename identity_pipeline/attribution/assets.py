@@ -11,6 +11,8 @@ factory because the partitions' start date and the lookback are deployment setti
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from dagster import (
@@ -59,6 +61,27 @@ def window_of(context: AssetExecutionContext) -> DayWindow:
     return DayWindow(span.start.date(), span.end.date())
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every attribution asset's run starts with: its UTC days, the engine that runs its
+    SQL ($IDENTITY_PIPELINE_ENGINE, read when the run starts) and its clock."""
+
+    window: DayWindow
+    engine: str
+    started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def of(cls, context: AssetExecutionContext) -> "_Run":
+        return cls(window_of(context), engine_name())
+
+    @property
+    def on_spark(self) -> bool:
+        return self.engine == "spark"
+
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+
 def _window_metadata(window: DayWindow, rows: int) -> dict[str, int | str]:
     """Row counts; dagster/partition_row_count only when the run is a single partition."""
     metadata: dict[str, int | str] = {
@@ -85,18 +108,16 @@ def _land(
     kind: LandingKind,
     directory: Path,
 ) -> MaterializeResult[None]:
-    window = window_of(context)
-    started = time.perf_counter()
-    engine = engine_name()
+    run = _Run.of(context)
     with warehouse.connect() as con:
         report = ingest_landed_files(con, kind, directory)
-        rows = replace_landed_days(con, kind.name, window)
-        if engine == "spark":  # Spark reads the run's days from the lake
+        rows = replace_landed_days(con, kind.name, run.window)
+        if run.on_spark:  # Spark reads the run's days from the lake
             lake = open_lake(spark.settings.lake, spark.session)
-            lake.publish_days(con, kind.name, window.start, window.end)
+            lake.publish_days(con, kind.name, run.window.start, run.window.end)
     for message in report.files_failed:
         context.log.error(f"{kind.name} file not loaded: {message}")
-    outside = sorted(d for d in report.days_touched if not window.start <= d < window.end)
+    outside = sorted(d for d in report.days_touched if not run.window.start <= d < run.window.end)
     if outside:
         context.log.warning(
             f"files loaded now also hold {len(outside)} day(s) outside this run "
@@ -104,12 +125,12 @@ def _land(
         )
     return MaterializeResult(
         metadata={
-            "engine": engine,
-            **_window_metadata(window, rows),
+            "engine": run.engine,
+            **_window_metadata(run.window, rows),
             **file_metadata(report),
             "rows_loaded": report.rows_loaded,
             "rows_rejected": report.rows_rejected,
-            "seconds": round(time.perf_counter() - started, 3),
+            "seconds": run.seconds(),
         }
     )
 
@@ -118,17 +139,20 @@ def build_attribution_assets(
     partitions: DailyPartitionsDefinition, lookback_days: int
 ) -> list[AssetsDefinition]:
     """The four attribution assets over `partitions`, crediting `lookback_days` back."""
-    single_run = BackfillPolicy.single_run()
+    # @asset over the day partitions, a backfill range in one run, in DuckDB
+    daily_asset = partial(
+        asset,
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"duckdb"},
+    )
 
     def landed(
         kind: LandingKind, folder: Callable[[LandingArea], Path], description: str
     ) -> AssetsDefinition:
-        @asset(
+        @daily_asset(
             name=kind.name,
-            group_name=GROUP,
-            partitions_def=partitions,
-            backfill_policy=single_run,
-            kinds={"duckdb"},
             description=description,
         )
         def landed_days(
@@ -154,11 +178,7 @@ def build_attribution_assets(
         "id_type/id, value, currency) from landing conversions/ files; one row per id.",
     )
 
-    @asset(
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=single_run,
-        kinds={"duckdb"},
+    @daily_asset(
         deps=[
             AssetDep(
                 impressions,
@@ -176,27 +196,26 @@ def build_attribution_assets(
     def attributed_conversions(
         context: AssetExecutionContext, warehouse: DuckDBWarehouse, spark: SparkResource
     ) -> MaterializeResult[None]:
-        window = window_of(context)
-        started = time.perf_counter()
+        run = _Run.of(context)
         on_spark_step = None
-        if engine_name() == "spark":
+        if run.on_spark:
             stats, on_spark_step = on_spark.run_attributed_conversions(
-                warehouse, spark, window, lookback_days
+                warehouse, spark, run.window, lookback_days
             )
         else:
             with warehouse.connect() as con:
                 stats = attribute_conversions(
-                    con, window, lookback_days, keep_lookup_for=context.run.run_id
+                    con, run.window, lookback_days, keep_lookup_for=context.run.run_id
                 )
         rate = stats.attributed_conversions / stats.conversions if stats.conversions else 0.0
         context.log.info(
             f"{stats.attributed_conversions} of {stats.conversions} conversions attributed "
-            f"({stats.touches} touches) for {window.start}..{window.end}"
+            f"({stats.touches} touches) for {run.window.start}..{run.window.end}"
         )
         return MaterializeResult(
             metadata={
                 **_engine_metadata(on_spark_step),
-                **_window_metadata(window, stats.touches),
+                **_window_metadata(run.window, stats.touches),
                 "conversions": stats.conversions,
                 "attributed_conversions": stats.attributed_conversions,
                 "attribution_rate": round(rate, 4),
@@ -207,15 +226,11 @@ def build_attribution_assets(
                 "purchase_event_conversions": stats.purchase_events,
                 "lookup_ids": stats.lookup_ids,
                 "lookback_days": lookback_days,
-                "seconds": round(time.perf_counter() - started, 3),
+                "seconds": run.seconds(),
             }
         )
 
-    @asset(
-        group_name=GROUP,
-        partitions_def=partitions,
-        backfill_policy=single_run,
-        kinds={"duckdb"},
+    @daily_asset(
         deps=[attributed_conversions, impressions, *IDENTITY_TABLES],
         description="Per campaign per UTC day: impressions, identities reached, conversions "
         "and attributed value (last touch and linear) of that day's conversions.",
@@ -223,22 +238,21 @@ def build_attribution_assets(
     def campaign_attribution(
         context: AssetExecutionContext, warehouse: DuckDBWarehouse, spark: SparkResource
     ) -> MaterializeResult[None]:
-        window = window_of(context)
-        started = time.perf_counter()
+        run = _Run.of(context)
         on_spark_step = (
-            on_spark.run_campaign_attribution(warehouse, spark, window)
-            if engine_name() == "spark"
+            on_spark.run_campaign_attribution(warehouse, spark, run.window)
+            if run.on_spark
             else None
         )
         with warehouse.connect() as con:
             rows = (
                 on_spark_step.written.rows
                 if on_spark_step
-                else summarize_campaigns(con, window, run_key=context.run.run_id)
+                else summarize_campaigns(con, run.window, run_key=context.run.run_id)
             )
-            per_day = day_figures(con, window.start, window.end)
-            table = campaign_table(con, window.start, window.end)
-            chart = value_chart(con, window.end)
+            per_day = day_figures(con, run.window.start, run.window.end)
+            table = campaign_table(con, run.window.start, run.window.end)
+            chart = value_chart(con, run.window.end)
         # Each partition (day) gets its own figures, so the Plots tab draws a trend across
         # partitions even when a backfill builds 30 days in one run.
         for day, figures in per_day.items():
@@ -254,12 +268,12 @@ def build_attribution_assets(
         return MaterializeResult(
             metadata={
                 **_engine_metadata(on_spark_step),
-                "first_day": window.start.isoformat(),
-                "days": MetadataValue.int(window.days),
+                "first_day": run.window.start.isoformat(),
+                "days": MetadataValue.int(run.window.days),
                 "rows_in_run_days": MetadataValue.int(rows),
                 "campaigns": MetadataValue.md(table),
                 "value_by_campaign": MetadataValue.md(chart),
-                "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
+                "seconds": MetadataValue.float(run.seconds()),
             }
         )
 

@@ -273,9 +273,9 @@ def role_ours(db: Path) -> dict[str, object]:
     with connect(db) as con:
         con.execute("SET threads = 2")
         started, cpu_started = time.perf_counter(), _cpu_seconds()
-        # as the assets of one run do: the lookup attributed_conversions built is kept for
-        # campaign_attribution (the run id is the key)
-        stats = attribute_conversions(con, window, 30, keep_lookup_for=RUN_KEY)
+        # as the assets of one run do: attributed_conversions keeps the campaign delivery it
+        # computes from its id lookup for campaign_attribution (the run id is the key)
+        stats = attribute_conversions(con, window, 30, keep_delivery_for=RUN_KEY)
         attributed_s = time.perf_counter() - started
         campaign_rows = summarize_campaigns(con, window, run_key=RUN_KEY)
         total_s = time.perf_counter() - started

@@ -18,6 +18,7 @@ from pathlib import Path
 from dagster import (
     AssetDep,
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
     BackfillPolicy,
     DailyPartitionsDefinition,
@@ -203,9 +204,16 @@ def build_attribution_assets(
                 warehouse, spark, run.window, lookback_days
             )
         else:
+            # the campaign delivery is computed from this step's id lookup and kept only
+            # when the run also materializes campaign_attribution (or selects everything)
+            selection = context.run.asset_selection
+            keep = selection is None or AssetKey("campaign_attribution") in selection
             with warehouse.connect() as con:
                 stats = attribute_conversions(
-                    con, run.window, lookback_days, keep_lookup_for=context.run.run_id
+                    con,
+                    run.window,
+                    lookback_days,
+                    keep_delivery_for=context.run.run_id if keep else None,
                 )
         rate = stats.attributed_conversions / stats.conversions if stats.conversions else 0.0
         context.log.info(

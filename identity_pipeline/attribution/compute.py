@@ -71,16 +71,6 @@ def _unordered_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[
     return settings(con, preserve_insertion_order=False, memory_limit=MEMORY_LIMIT)
 
 
-def _kept_lookup_writes(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
-    """Unordered and uncompressed writes within MEMORY_LIMIT, for the run's kept id lookup."""
-    return settings(
-        con,
-        preserve_insertion_order=False,
-        memory_limit=MEMORY_LIMIT,
-        force_compression="uncompressed",
-    )
-
-
 def _replace_days(
     con: duckdb.DuckDBPyConnection, table: str, select: str, window: DayWindow, params: Params
 ) -> None:
@@ -108,81 +98,68 @@ def replace_landed_days(con: duckdb.DuckDBPyConnection, kind: str, window: DayWi
 
 
 LOOKUP = "attr_id_lookup"
-"""What the select_*.sql files read: a temp table, or a temp view of the run's kept lookup."""
-KEPT_LOOKUP = "attr_id_lookup_kept"
-KEPT_LOOKUP_PIN = "attr_id_lookup_pin"
-"""One row: which run kept KEPT_LOOKUP and for which impression days."""
+"""The id lookup the select_*.sql files read: a temp table, one statement's input at a time."""
+DELIVERY = "campaign_delivery"
+"""What select_campaign_attribution.sql reads: a temp table, or a temp view of the kept rows."""
+KEPT_DELIVERY = "attr_campaign_delivery_kept"
+KEPT_DELIVERY_PIN = "attr_campaign_delivery_pin"
+"""One row: which run kept KEPT_DELIVERY and for which days."""
+RETIRED_TABLES = ("attr_id_lookup_kept", "attr_id_lookup_pin")
+"""What earlier versions kept between a run's steps (ids with their identities): dropped."""
 
 
-def build_id_lookup(
-    con: duckdb.DuckDBPyConnection, impression_days: DayWindow, *, keep_for: str | None = None
-) -> int:
-    """Temp table attr_id_lookup for the ids in those impression days; returns its size.
-
-    With `keep_for` (a run id), the lookup is kept in the warehouse instead (one at a time, the
-    latest run's), so a later step of the same run reads it (use_kept_lookup) rather than
-    building it again; attr_id_lookup is then a temp view of it.
-    """
+def build_id_lookup(con: duckdb.DuckDBPyConnection, impression_days: DayWindow) -> int:
+    """Temp table attr_id_lookup for the ids in those impression days; returns its size."""
     sql = select_sql(SQL_PACKAGE, "select_id_lookup.sql")
     params = {"impressions_from": impression_days.start, "impressions_to": impression_days.end}
-    _drop_temp_lookup(con)
-    if keep_for is None:
-        with _unordered_writes(con):
-            execute(con, f"CREATE TEMP TABLE {LOOKUP} AS {sql}", params)
-    else:
-        # Kept uncompressed: it lives for one run, and choosing a compression for ~50-byte
-        # random ids took more time than the lookup saved by being kept.
-        with _kept_lookup_writes(con), transaction(con):
-            execute(con, f"CREATE OR REPLACE TABLE {KEPT_LOOKUP} AS {sql}", params)
-            con.execute(
-                f"CREATE OR REPLACE TABLE {KEPT_LOOKUP_PIN} AS SELECT CAST(? AS VARCHAR) AS "
-                "run_key, CAST(? AS DATE) AS impressions_from, CAST(? AS DATE) AS impressions_to",
-                [keep_for, impression_days.start, impression_days.end],
-            )
-        _view_kept_lookup(con)
+    drop_id_lookup(con)
+    with _unordered_writes(con):
+        execute(con, f"CREATE TEMP TABLE {LOOKUP} AS {sql}", params)
     return _scalar(con, f"SELECT count(*) FROM {LOOKUP}", [])
 
 
-def _drop_temp_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop attr_id_lookup, whether a temp table or a temp view of the kept lookup."""
-    kinds = con.execute(
-        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ? "
-        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ?",
-        [LOOKUP, LOOKUP],
-    ).fetchall()
-    for (kind,) in kinds:
-        con.execute(f"DROP {kind} temp.{LOOKUP}")
+def drop_id_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS temp.{LOOKUP}")
 
 
-def _view_kept_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"CREATE TEMP VIEW {LOOKUP} AS SELECT id_type, id, dii_id, matched_via FROM {KEPT_LOOKUP}"
-    )
+def _delivery_sql(window: DayWindow) -> tuple[str, Params]:
+    return select_sql(SQL_PACKAGE, "select_campaign_delivery.sql"), {
+        "window_start": window.start,
+        "window_end": window.end,
+    }
 
 
-def use_kept_lookup(
-    con: duckdb.DuckDBPyConnection, run_key: str, impression_days: DayWindow
-) -> bool:
-    """Make attr_id_lookup the lookup `run_key` kept, if it covers those impression days.
+def keep_delivery(con: duckdb.DuckDBPyConnection, run_key: str, window: DayWindow) -> None:
+    """Keep the window's campaign delivery (select_campaign_delivery.sql, over the id lookup
+    in place) in the warehouse for campaign_attribution of run `run_key`.
 
-    A lookup built for wider days gives the same rows to every join on ids of narrower days
-    (each id's identity depends only on the mapping tables; the days only choose which ids are
-    listed), so one lookup serves attributed_conversions (the lookback's days) and
-    campaign_attribution (the run's days). It is the lookup as the run's first step read the
-    mapping tables: one run credits and counts reach from one version of them, as a Spark run
-    reads one snapshot.
+    A run's campaign step then reads a few rows per campaign-day instead of joining every
+    impression to an id lookup again, and its reach comes from the lookup its first step
+    built: one run's credits and reach come from one version of the mapping tables, as a
+    Spark run reads one snapshot. Only the latest run's rows are kept.
     """
-    if not (_has_table(con, KEPT_LOOKUP) and _has_table(con, KEPT_LOOKUP_PIN)):
+    sql, params = _delivery_sql(window)
+    with _unordered_writes(con), transaction(con):
+        for table in RETIRED_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        execute(con, f"CREATE OR REPLACE TABLE {KEPT_DELIVERY} AS {sql}", params)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {KEPT_DELIVERY_PIN} AS SELECT CAST(? AS VARCHAR) AS "
+            "run_key, CAST(? AS DATE) AS days_from, CAST(? AS DATE) AS days_to",
+            [run_key, window.start, window.end],
+        )
+
+
+def _use_kept_delivery(con: duckdb.DuckDBPyConnection, run_key: str, window: DayWindow) -> bool:
+    """Make campaign_delivery the rows run `run_key` kept, if they cover the window's days."""
+    if not (_has_table(con, KEPT_DELIVERY) and _has_table(con, KEPT_DELIVERY_PIN)):
         return False
-    pin = con.execute(
-        f"SELECT run_key, impressions_from, impressions_to FROM {KEPT_LOOKUP_PIN}"
-    ).fetchall()
+    pin = con.execute(f"SELECT run_key, days_from, days_to FROM {KEPT_DELIVERY_PIN}").fetchall()
     if len(pin) != 1 or pin[0][0] != run_key:
         return False
-    if not (pin[0][1] <= impression_days.start and impression_days.end <= pin[0][2]):
+    if not (pin[0][1] <= window.start and window.end <= pin[0][2]):
         return False
-    _drop_temp_lookup(con)
-    _view_kept_lookup(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {DELIVERY} AS SELECT * FROM {KEPT_DELIVERY}")
     return True
 
 
@@ -196,13 +173,11 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def drop_id_lookup(con: duckdb.DuckDBPyConnection, *, kept: bool = False) -> None:
-    """Drop attr_id_lookup, and with `kept` the run's kept lookup too."""
-    _drop_temp_lookup(con)
-    if kept:
-        with transaction(con):
-            con.execute(f"DROP TABLE IF EXISTS {KEPT_LOOKUP}")
-            con.execute(f"DROP TABLE IF EXISTS {KEPT_LOOKUP_PIN}")
+def drop_kept_delivery(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the kept campaign delivery (and what earlier versions kept)."""
+    with transaction(con):
+        for table in (KEPT_DELIVERY, KEPT_DELIVERY_PIN, *RETIRED_TABLES):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def attribute_conversions(
@@ -210,28 +185,33 @@ def attribute_conversions(
     window: DayWindow,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     *,
-    keep_lookup_for: str | None = None,
+    keep_delivery_for: str | None = None,
 ) -> AttributionStats:
     """Replace attributed_conversions for the window's conversion days.
 
-    With `keep_lookup_for` (the run id), the id lookup stays in the warehouse for the run's
-    campaign_attribution step (summarize_campaigns with the same `run_key`).
+    With `keep_delivery_for` (the run id), the window's campaign delivery is computed from the
+    same id lookup and kept for the run's campaign_attribution step (summarize_campaigns with
+    the same `run_key`).
     """
     if lookback_days < 0:
         raise ValueError("lookback_days cannot be negative")
     impression_days = window.widened(lookback_days)
-    lookup_ids = build_id_lookup(con, impression_days, keep_for=keep_lookup_for)
+    lookup_ids = build_id_lookup(con, impression_days)
     params = {
         "window_start": window.start,
         "window_end": window.end,
         "impressions_from": impression_days.start,
         "lookback_days": lookback_days,
     }
-    with _unordered_writes(con):
-        _replace_days(
-            con, "attributed_conversions", "select_attributed_conversions.sql", window, params
-        )
-    drop_id_lookup(con)
+    try:
+        with _unordered_writes(con):
+            _replace_days(
+                con, "attributed_conversions", "select_attributed_conversions.sql", window, params
+            )
+        if keep_delivery_for is not None:
+            keep_delivery(con, keep_delivery_for, window)
+    finally:
+        drop_id_lookup(con)
     return attribution_stats(con, window, lookup_ids)
 
 
@@ -280,16 +260,27 @@ def summarize_campaigns(
 ) -> int:
     """Replace campaign_attribution for the window; returns its row count.
 
-    With `run_key`, the id lookup that run's attribute_conversions kept is read (and dropped
-    after) when it covers the window; otherwise one is built for the window.
+    With `run_key`, the campaign delivery that run's attribute_conversions kept is read (and
+    dropped after) when it covers the window; otherwise it is computed from an id lookup
+    built for the window.
     """
-    kept = run_key is not None and use_kept_lookup(con, run_key, window)
+    kept = run_key is not None and _use_kept_delivery(con, run_key, window)
     if not kept:
         build_id_lookup(con, window)
+        sql, params = _delivery_sql(window)
+        try:
+            with _unordered_writes(con):
+                execute(con, f"CREATE OR REPLACE TEMP TABLE {DELIVERY} AS {sql}", params)
+        finally:
+            drop_id_lookup(con)
     params = {"window_start": window.start, "window_end": window.end}
-    with _unordered_writes(con):
-        _replace_days(
-            con, "campaign_attribution", "select_campaign_attribution.sql", window, params
-        )
-    drop_id_lookup(con, kept=kept)
+    try:
+        with _unordered_writes(con):
+            _replace_days(
+                con, "campaign_attribution", "select_campaign_attribution.sql", window, params
+            )
+    finally:
+        con.execute(f"DROP {'VIEW' if kept else 'TABLE'} IF EXISTS temp.{DELIVERY}")
+    if kept:
+        drop_kept_delivery(con)
     return _rows_in(con, "campaign_attribution", window)

@@ -19,6 +19,8 @@ from datetime import timedelta
 
 from identity_pipeline.attribution.compute import (
     DEFAULT_LOOKBACK_DAYS,
+    DELIVERY,
+    LOOKUP,
     SQL_PACKAGE,
     AttributionStats,
     DayWindow,
@@ -33,8 +35,6 @@ from identity_pipeline.warehouse import select_sql
 
 LAKE_TABLES = ("impressions", "conversions")
 """What attribution reads from the lake's day partitions (engine.lake.publish_days)."""
-
-LOOKUP = "attr_id_lookup"
 
 
 def build_id_lookup(engine: SparkEngine, impression_days: DayWindow) -> int:
@@ -66,35 +66,44 @@ def attribute_conversions(
         "impressions_from": impression_days.start,
         "lookback_days": lookback_days,
     }
-    return _replace_window(engine, "attributed_conversions", window, impression_days, params)
+    lookup_ids = build_id_lookup(engine, impression_days)
+    try:
+        rows = _replace_window(engine, "attributed_conversions", window, params)
+    finally:
+        engine.drop_lookup(LOOKUP)
+    return Written(rows, lookup_ids)
 
 
 def summarize_campaigns(engine: SparkEngine, window: DayWindow) -> Written:
     """Replace the window's days of the lake's campaign_attribution.
 
     Reads the lake's attributed_conversions, so run attribute_conversions for the window first.
+    The campaign delivery (select_campaign_delivery.sql over an id lookup of the window's
+    days) is cached as campaign_delivery for select_campaign_attribution.sql, as compute.py
+    gives it to DuckDB.
     """
     engine.register_table("attributed_conversions", spark_columns("attributed_conversions"))
     params = {"window_start": window.start, "window_end": window.end}
-    return _replace_window(engine, "campaign_attribution", window, window, params)
+    lookup_ids = build_id_lookup(engine, window)
+    try:
+        engine.build_cached_lookup(
+            DELIVERY, select_sql(SQL_PACKAGE, "select_campaign_delivery.sql"), params
+        )
+        rows = _replace_window(engine, "campaign_attribution", window, params)
+    finally:  # a Spark Connect view's plan still names the lookup: drop it last
+        engine.drop_lookup(DELIVERY)
+        engine.drop_lookup(LOOKUP)
+    return Written(rows, lookup_ids)
 
 
 def _replace_window(
-    engine: SparkEngine,
-    table: str,
-    window: DayWindow,
-    lookup_days: DayWindow,
-    params: Mapping[str, object],
-) -> Written:
-    """Run select_<table>.sql with the id lookup of `lookup_days` cached, and replace the
-    window's days of the lake's `table` with its rows."""
-    lookup_ids = build_id_lookup(engine, lookup_days)
-    try:
-        frame = engine.select(select_sql(SQL_PACKAGE, f"select_{table}.sql"), params)
-        per_day = engine.replace_days(table, frame, window.start, window.end, spark_columns(table))
-    finally:
-        engine.drop_lookup(LOOKUP)
-    return Written(sum(per_day.values()), lookup_ids)
+    engine: SparkEngine, table: str, window: DayWindow, params: Mapping[str, object]
+) -> int:
+    """Run select_<table>.sql and make the window's days of the lake's `table` hold its rows;
+    returns their count."""
+    frame = engine.select(select_sql(SQL_PACKAGE, f"select_{table}.sql"), params)
+    per_day = engine.replace_days(table, frame, window.start, window.end, spark_columns(table))
+    return sum(per_day.values())
 
 
 def register_inputs(engine: SparkEngine, snapshot_uri: str) -> None:

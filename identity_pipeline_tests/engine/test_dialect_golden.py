@@ -20,6 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 SELECTS = (
     "select_id_lookup.sql",
     "select_attributed_conversions.sql",
+    "select_campaign_delivery.sql",
     "select_campaign_attribution.sql",
 )
 GRAPH_SQL_FOLDER = Path(graph_sql.__file__).parent / "sql"

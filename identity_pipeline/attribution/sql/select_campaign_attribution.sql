@@ -1,27 +1,13 @@
--- Per campaign per day of [$window_start, $window_end): impressions served that day, how many
--- resolved to an identity and how many distinct identities they reached, and the credit the
--- campaign earned for that day's conversions (from attributed_conversions). Values are summed
--- only when a campaign-day's conversions share one currency; otherwise they are NULL. Sums
--- are exact DECIMALs, so a rebuild gives identical numbers whatever order rows arrive in.
--- People reached come from one GROUP BY (day, campaign, identity) whose rows are summed per
--- campaign-day: one pass over the day's impressions, where COUNT(DISTINCT) beside other
--- counts made DuckDB keep and re-read the whole joined set.
+-- Per campaign per day of [$window_start, $window_end): the delivery (campaign_delivery:
+-- select_campaign_delivery.sql's rows for those days) and the credit the campaign earned for
+-- that day's conversions (from attributed_conversions). Values are summed only when a
+-- campaign-day's conversions share one currency; otherwise they are NULL. Sums are exact
+-- DECIMALs, so a rebuild gives identical numbers whatever order rows arrive in.
 -- Portable SQL (CTEs, FULL OUTER JOIN); $name marks a bound parameter.
-WITH reach AS (
-    SELECT i.day, i.campaign_id, l.dii_id, COUNT(*) AS impressions
-    FROM impressions AS i
-    LEFT JOIN attr_id_lookup AS l ON l.id_type = i.id_type AND l.id = i.id
-    WHERE i.day >= CAST($window_start AS DATE) AND i.day < CAST($window_end AS DATE)
-    GROUP BY i.day, i.campaign_id, l.dii_id
-),
-delivery AS (
-    SELECT day, campaign_id,
-           CAST(SUM(impressions) AS BIGINT) AS impressions,
-           CAST(SUM(CASE WHEN dii_id IS NOT NULL THEN impressions ELSE 0 END) AS BIGINT)
-               AS matched_impressions,
-           COUNT(dii_id) AS people_reached
-    FROM reach
-    GROUP BY day, campaign_id
+WITH delivery AS (
+    SELECT day, campaign_id, impressions, matched_impressions, people_reached
+    FROM campaign_delivery
+    WHERE day >= CAST($window_start AS DATE) AND day < CAST($window_end AS DATE)
 ),
 credit AS (
     SELECT day, campaign_id,

@@ -28,16 +28,20 @@ WITH seen AS (
     WHERE day >= CAST($impressions_from AS DATE) AND day < CAST($impressions_to AS DATE)
       AND id IS NOT NULL
 ),
-opted_out_identities AS (
-    SELECT dii_id
-    FROM opted_out
-    WHERE dii_id IS NOT NULL
-    UNION
-    SELECT pd.dii_id
+-- Each opted-out hash with its own identity and every identity of the person holding it. The
+-- opted_out view is read once here (two readings of it scanned dii twice: a tenth of the
+-- lookup's time at 10M contacts).
+opted_out_reach AS (
+    SELECT o.dii_id, pd.dii_id AS person_dii_id
     FROM opted_out AS o
-    JOIN identity_graph AS g ON g.id_value = o.uid2_hash
-    JOIN person_dii AS pd ON pd.person_id = g.person_id
-    WHERE g.id_type IN ('email', 'phone')
+    LEFT JOIN identity_graph AS g
+      ON g.id_value = o.uid2_hash AND g.id_type IN ('email', 'phone')
+    LEFT JOIN person_dii AS pd ON pd.person_id = g.person_id
+),
+opted_out_identities AS (
+    SELECT dii_id FROM opted_out_reach WHERE dii_id IS NOT NULL
+    UNION
+    SELECT person_dii_id FROM opted_out_reach WHERE person_dii_id IS NOT NULL
 ),
 candidates AS (
     SELECT 'uid2' AS id_type, current_uid AS id, dii_id, 1 AS preference

@@ -12,22 +12,27 @@ WITH seen AS (
     day >= CAST(:impressions_from AS DATE)
     AND day < CAST(:impressions_to AS DATE)
     AND NOT id IS NULL
+), opted_out_reach AS (
+  SELECT
+    o.dii_id,
+    pd.dii_id AS person_dii_id
+  FROM opted_out AS o
+  LEFT JOIN identity_graph AS g
+    ON g.id_value = o.uid2_hash AND g.id_type IN ('email', 'phone')
+  LEFT JOIN person_dii AS pd
+    ON pd.person_id = g.person_id
 ), opted_out_identities AS (
   SELECT
     dii_id
-  FROM opted_out
+  FROM opted_out_reach
   WHERE
     NOT dii_id IS NULL
   UNION
   SELECT
-    pd.dii_id
-  FROM opted_out AS o
-  JOIN identity_graph AS g
-    ON g.id_value = o.uid2_hash
-  JOIN person_dii AS pd
-    ON pd.person_id = g.person_id
+    person_dii_id
+  FROM opted_out_reach
   WHERE
-    g.id_type IN ('email', 'phone')
+    NOT person_dii_id IS NULL
 ), candidates AS (
   SELECT
     'uid2' AS id_type,

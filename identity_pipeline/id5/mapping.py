@@ -21,8 +21,9 @@ from identity_pipeline.mapping.batches import (
     map_batches,
     store_answer,
 )
+from identity_pipeline.mapping.due import rebuild_due_list
 from identity_pipeline.normalize.values import install_macros
-from identity_pipeline.warehouse import Params, naive_utc, run_script
+from identity_pipeline.warehouse import Params, naive_utc
 
 SQL = "identity_pipeline.id5"
 
@@ -44,18 +45,16 @@ def refresh_due_list(
 ) -> dict[str, int]:
     """Rebuild id5_due_for_refresh; returns the count per reason."""
     install_macros(con)  # ip_country_code: contacts and ID5 read a country the same way
-    run_script(
+    return rebuild_due_list(
         con,
         SQL,
-        "create_id5_due_for_refresh.sql",
+        "id5_due_for_refresh",
         {
             "now": naive_utc(now),
             "refresh_days": client.refresh_interval_days,
             "only_new": only_new,
         },
     )
-    reasons = con.execute("SELECT reason, count(*) FROM id5_due_for_refresh GROUP BY 1").fetchall()
-    return {str(reason): int(count) for reason, count in reasons}
 
 
 def map_due_identities(

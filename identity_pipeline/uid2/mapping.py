@@ -21,10 +21,11 @@ from identity_pipeline.mapping.batches import (
     map_batches,
     store_answer,
 )
+from identity_pipeline.mapping.due import rebuild_due_list
 from identity_pipeline.mapping.retry import CallStats
 from identity_pipeline.optouts.store import UID2_API, listed_hashes, purge, record_optouts
 from identity_pipeline.uid2.client import UID2Client
-from identity_pipeline.warehouse import Params, naive_utc, run_script, transaction
+from identity_pipeline.warehouse import Params, naive_utc, transaction
 
 SQL = "identity_pipeline.uid2"
 
@@ -50,16 +51,12 @@ def refresh_due_list(
     stats = CallStats()
     if version == "v2" and not only_new:
         _record_rotated_buckets(con, client, naive_utc(now), stats, log)
-    run_script(
+    return rebuild_due_list(
         con,
         SQL,
-        "create_uid2_due_for_refresh.sql",
+        "uid2_due_for_refresh",
         {"now": naive_utc(now), "version": version, "only_new": only_new},
     )
-    reasons = dict(
-        con.execute("SELECT reason, count(*) FROM uid2_due_for_refresh GROUP BY 1").fetchall()
-    )
-    return {str(k): int(v) for k, v in reasons.items()}
 
 
 def _record_rotated_buckets(

@@ -1,31 +1,34 @@
 -- Rebuild id5_due_for_refresh. Params: $now (pipeline time, naive UTC), $refresh_days (an ID5
 -- ID older than this is refreshed), $only_new (true: identities never sent before only).
--- Emails only. Opted-out identities (the opted_out view) never appear.
+-- Emails only. An email is due for the first reason that holds: the shared rule
+-- (mapping_due_reason, from mapping/sql/create_due_macros.sql), then ID5's refresh (its ID is
+-- $refresh_days old). Opted-out identities (the opted_out view) never appear.
 CREATE OR REPLACE TABLE id5_due_for_refresh AS
-WITH due AS (
+WITH candidates AS (
     SELECT
         d.dii_id,
         d.id5_hash,
         d.uid2_hash,
         m.id5_uid,
         m.previous_id5_uid,
-        CASE
-            WHEN m.dii_id IS NULL THEN 'never_mapped'
-            WHEN m.status = 'error' THEN 'seen_again'
-            ELSE 'refresh_due'
-        END AS reason
+        coalesce(
+            mapping_due_reason(m.dii_id, m.status = 'error', d.last_seen_at, m.source_seen_at,
+                               m.mapped_at),
+            CASE
+                WHEN m.status = 'mapped' AND m.mapped_at
+                         <= CAST($now AS TIMESTAMP) - to_days(CAST($refresh_days AS INTEGER))
+                    THEN 'refresh_due'
+            END
+        ) AS reason
     FROM dii AS d
     LEFT JOIN id5_mapping AS m ON m.dii_id = d.dii_id
     WHERE d.dii_type = 'email'
       AND d.id5_hash IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM opted_out AS o WHERE o.uid2_hash = d.uid2_hash)
       AND (NOT CAST($only_new AS BOOLEAN) OR m.dii_id IS NULL)
-      AND (
-            m.dii_id IS NULL
-         OR (m.status = 'error' AND d.last_seen_at > coalesce(m.source_seen_at, m.mapped_at))
-         OR (m.status = 'mapped' AND m.mapped_at
-                 <= CAST($now AS TIMESTAMP) - to_days(CAST($refresh_days AS INTEGER)))
-      )
+),
+due AS (
+    SELECT * FROM candidates WHERE reason IS NOT NULL
 ),
 -- The lineage to keep: the current ID, else the one before it, else the newest in history.
 latest_history AS (

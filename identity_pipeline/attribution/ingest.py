@@ -17,9 +17,8 @@ import duckdb
 from identity_pipeline.landing.files import (
     ChangedFile,
     FileReport,
-    changed_since,
+    Ledger,
     loaded_files,
-    record_file,
 )
 from identity_pipeline.landing.readers import InputFileError, load_file, require_columns
 from identity_pipeline.warehouse import run_script, transaction
@@ -45,6 +44,11 @@ class LandingKind:
     @property
     def landed_table(self) -> str:
         return f"landed_{self.name}"
+
+    @property
+    def ledger(self) -> Ledger:
+        """Its rows of attribution_files, the ledger the two folders share."""
+        return Ledger("attribution_files", key={"kind": self.name}, records_size=True)
 
 
 IMPRESSIONS = LandingKind(
@@ -77,7 +81,6 @@ CONVERSIONS = LandingKind(
 
 @dataclass
 class LandingReport(FileReport):
-    rows_rejected: int = 0
     days_touched: set[date] = field(default_factory=set)
     """Days whose landed rows changed in this call (new rows, or rows of a replaced version)."""
 
@@ -138,13 +141,10 @@ def _swap_in(
         assert row is not None
         good, bad = int(row[0]), int(row[1])
         bad += int(con.execute("SELECT count(*) FROM attr_file_rejects").fetchall()[0][0])
-        record_file(
+        kind.ledger.record(
             con,
-            "attribution_files",
             file,
             loaded_at,
-            key={"kind": kind.name},
-            size_bytes=file.size,
             row_count=good,
             rejected_rows=bad,
             first_day=row[2],
@@ -164,27 +164,9 @@ def ingest_landed_files(
     """Load every new or changed file of `kind` under directory; one transaction per file."""
     con.execute("SET TimeZone = 'UTC'")
     report = LandingReport()
-    known = dict(
-        con.execute(
-            "SELECT file_path, checksum FROM attribution_files WHERE kind = ?", [kind.name]
-        ).fetchall()
-    )
-
-    def record_failure(file: ChangedFile, reason: str) -> None:
-        record_file(
-            con,
-            "attribution_files",
-            file,
-            _utc_now(),
-            error=reason,
-            key={"kind": kind.name},
-            size_bytes=file.size,
-        )
-
-    files = changed_since(directory, known, report)
     check = partial(require_columns, required=kind.required, any_of=kind.any_of)
     for file, loaded in loaded_files(
-        con, files, report, "attr", check, record_failure, label=f"{kind.name}/"
+        con, kind.ledger, directory, report, "attr", check, _utc_now(), label=f"{kind.name}/"
     ):
         _stage(con, kind, loaded.columns)
         good, bad, touched = _swap_in(con, kind, file, _utc_now())

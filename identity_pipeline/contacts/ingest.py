@@ -7,7 +7,6 @@ version of a file keeps the rows of the last good version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -17,9 +16,8 @@ import duckdb
 from identity_pipeline.landing.files import (
     ChangedFile,
     FileReport,
+    Ledger,
     loaded_files,
-    record_file,
-    unread_files,
 )
 from identity_pipeline.landing.readers import require_columns
 from identity_pipeline.warehouse import fingerprint_salt, transaction
@@ -29,13 +27,8 @@ IDENTIFIER_COLUMNS = ("email", "phone")
 OPTIONAL_COLUMNS = ("country", "updated_at")
 
 
-@dataclass
-class IngestReport(FileReport):
-    rows_rejected: int = 0
-
-
-def _record_failure(con: duckdb.DuckDBPyConnection, file: ChangedFile, reason: str) -> None:
-    record_file(con, "contact_files", file, _utc_now(), error=reason, size_bytes=file.size)
+LEDGER = Ledger("contact_files", records_size=True)
+"""What was last read of each contacts file, and whether dii has caught up with it."""
 
 
 def _utc_now() -> datetime:
@@ -76,27 +69,22 @@ def _swap_in(
             """,
             [rel, salt, loaded_at],
         )
-        record_file(
+        LEDGER.record(
             con,
-            "contact_files",
             file,
             loaded_at,
-            size_bytes=file.size,
             loaded_checksum=file.checksum,
             row_count=row_count,
             rejected_rows=reject_count,
         )
 
 
-def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> IngestReport:
+def ingest_contact_files(con: duckdb.DuckDBPyConnection, contacts_dir: Path) -> FileReport:
     """Load every new or changed file under contacts_dir; one transaction per file."""
-    report = IngestReport()
+    report = FileReport()
     salt = fingerprint_salt(con)
-    files = unread_files(con, "contact_files", contacts_dir, report)
     check = partial(require_columns, required=REQUIRED_COLUMNS, any_of=IDENTIFIER_COLUMNS)
-    for file, loaded in loaded_files(
-        con, files, report, "ip", check, partial(_record_failure, con)
-    ):
+    for file, loaded in loaded_files(con, LEDGER, contacts_dir, report, "ip", check, _utc_now()):
         _swap_in(
             con,
             file,

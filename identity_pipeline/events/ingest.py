@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from identity_pipeline.landing.files import ChangedFile, FileReport, unread_files
+from identity_pipeline.landing.files import ChangedFile, FileReport, Ledger
 from identity_pipeline.landing.readers import (
     EVENT_SUFFIXES,
     MAX_LINE_BYTES,
@@ -52,13 +52,16 @@ _SCRATCH = (
 )
 
 
+LEDGER = Ledger("event_files")
+"""What was last read of each events file (written by merge_into_event_files.sql)."""
+
+
 @dataclass
 class EventIngestReport(FileReport):
     """One pass over the events folder: counts only, never values."""
 
     rows_read: int = 0
-    rows_rejected: int = 0
-    """Events not stored because of a problem (event_rejects rows with kept = false)."""
+    # rows_rejected: events not stored because of a problem (event_rejects rows, kept = false)
     fields_rejected: int = 0
     """Invalid emails/phones dropped from events that were stored (kept = true)."""
     duplicates: int = 0
@@ -90,7 +93,7 @@ def ingest_event_files(
     report = EventIngestReport()
     with settings(con, memory_limit=MEMORY_LIMIT):
         try:
-            for file in unread_files(con, "event_files", events_dir, report, EVENT_SUFFIXES):
+            for file in LEDGER.unread(con, events_dir, report, EVENT_SUFFIXES):
                 loaded_at = datetime.now(UTC).replace(tzinfo=None)
                 try:
                     _stage_lines(con, file.path)

@@ -4,7 +4,7 @@ or changed since the warehouse last read them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,8 @@ class FileReport:
     files_failed: list[str] = field(default_factory=list)
     """'path: reason' per file that could not be read."""
     rows_loaded: int = 0
+    rows_rejected: int = 0
+    """Rows of loaded files that were not used (the domain's rejects table says why)."""
 
 
 @dataclass(frozen=True)
@@ -81,40 +83,75 @@ def changed_since(
         yield ChangedFile(path, rel, checksum, path.stat().st_size)
 
 
-def unread_files(
-    con: duckdb.DuckDBPyConnection,
-    ledger: str,
-    directory: Path,
-    report: FileReport,
-    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
-) -> Iterator[ChangedFile]:
-    """changed_since against a domain's file ledger table `ledger` (our own table name, with
-    file_path and checksum columns: what the warehouse last read of each file)."""
-    known = dict(con.execute(f"SELECT file_path, checksum FROM {ledger}").fetchall())
-    return changed_since(directory, known, report, suffixes)
+@dataclass(frozen=True)
+class Ledger:
+    """A domain's file ledger: the table (our own name) holding what the warehouse last read of
+    each landed file, one row per file_path, or per `key` columns and file_path (e.g.
+    {"kind": "impressions"} in a table several folders share)."""
+
+    table: str
+    key: Mapping[str, object] = field(default_factory=dict)
+    records_size: bool = False
+    """The table has size_bytes, written with every row."""
+    failure_clears: tuple[str, ...] = ()
+    """Columns a failed version sets to NULL; the others keep the last loaded version's."""
+
+    def unread(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        directory: Path,
+        report: FileReport,
+        suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+    ) -> Iterator[ChangedFile]:
+        """changed_since against the ledger's checksums (of its `key` rows)."""
+        where = " AND ".join(f"{name} = ${name}" for name in self.key) or "true"
+        known = dict(
+            con.execute(
+                f"SELECT file_path, checksum FROM {self.table} WHERE {where}", dict(self.key)
+            ).fetchall()
+        )
+        return changed_since(directory, known, report, suffixes)
+
+    def record(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        file: ChangedFile,
+        seen_at: datetime,
+        *,
+        error: str | None = None,
+        **columns: object,
+    ) -> None:
+        """record_file into this ledger: a failure (`error`) clears `failure_clears`."""
+        values: dict[str, object] = {"size_bytes": file.size} if self.records_size else {}
+        if error is not None:
+            values.update(dict.fromkeys(self.failure_clears))
+        values.update(columns)
+        record_file(con, self.table, file, seen_at, error=error, key=self.key, **values)
 
 
 def loaded_files(
     con: duckdb.DuckDBPyConnection,
-    files: Iterable[ChangedFile],
+    ledger: Ledger,
+    directory: Path,
     report: FileReport,
     scratch: str,
     check: Callable[[Path, tuple[str, ...]], None],
-    record_failure: Callable[[ChangedFile, str], None],
+    now: datetime,
     *,
     label: str = "",
 ) -> Iterator[tuple[ChangedFile, LoadedFile]]:
-    """The per-file loop every landing folder shares: each file read into temp tables
-    `{scratch}_file` and `{scratch}_file_rejects`, then `check`ed (path, columns; raises
-    InputFileError, e.g. readers.require_columns). A file that cannot be used is recorded by
-    `record_failure` (file, reason) in the domain's ledger, listed in report.files_failed as
-    "{label}{rel}: reason" and skipped; the others are yielded with what was loaded."""
-    for file in files:
+    """The per-file loop every landing folder shares: each file of `directory` the `ledger`
+    has not read as it is now is read into temp tables `{scratch}_file` and
+    `{scratch}_file_rejects`, then `check`ed (path, columns; raises InputFileError, e.g.
+    readers.require_columns). A file that cannot be used is recorded in the ledger as failed
+    (seen at `now`), listed in report.files_failed as "{label}{rel}: reason" and skipped; the
+    others are yielded with what was loaded."""
+    for file in ledger.unread(con, directory, report):
         try:
             loaded = load_file(con, file.path, f"{scratch}_file", f"{scratch}_file_rejects")
             check(file.path, loaded.columns)
         except InputFileError as error:
-            record_failure(file, error.reason)
+            ledger.record(con, file, now, error=error.reason)
             report.files_failed.append(f"{label}{file.rel}: {error.reason}")
             continue
         yield file, loaded

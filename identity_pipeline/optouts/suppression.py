@@ -15,13 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from identity_pipeline.landing.files import (
-    ChangedFile,
-    FileReport,
-    loaded_files,
-    record_file,
-    unread_files,
-)
+from identity_pipeline.landing.files import FileReport, Ledger, loaded_files
 from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.normalize.values import normalize_table
 from identity_pipeline.optouts.store import SQL_PACKAGE, SUPPRESSION_FILE, record_optouts
@@ -29,6 +23,8 @@ from identity_pipeline.warehouse import fingerprint_salt, run_script, transactio
 
 RAW_COLUMNS = ("email", "phone")
 HASH_COLUMNS = ("uid2_hash", "email_hash", "phone_hash")
+LEDGER = Ledger("optout_files")
+"""What was last read of each suppression file."""
 
 
 @dataclass
@@ -73,13 +69,9 @@ def load_suppression_files(
     report = SuppressionReport()
     salt = fingerprint_salt(con)
 
-    def record_failure(file: ChangedFile, reason: str) -> None:
-        record_file(con, "optout_files", file, now, error=reason)
-
-    files = unread_files(con, "optout_files", optouts_dir, report)
     check = partial(require_any_column, any_of=RAW_COLUMNS + HASH_COLUMNS, what="opt-out")
     for file, loaded in loaded_files(
-        con, files, report, "op", check, record_failure, label="optouts/"
+        con, LEDGER, optouts_dir, report, "op", check, now, label="optouts/"
     ):
         rel = file.rel
         _stage_values(con, loaded.columns, default_region)
@@ -112,9 +104,7 @@ def load_suppression_files(
             rejected = _count(
                 con, "SELECT count(*) FROM optout_rejects WHERE source_file = ?", [rel]
             )
-            record_file(
-                con, "optout_files", file, now, row_count=loaded.row_count, rejected_rows=rejected
-            )
+            LEDGER.record(con, file, now, row_count=loaded.row_count, rejected_rows=rejected)
         report.files_loaded += 1
         report.rows_loaded += loaded.row_count
         report.values_rejected += rejected

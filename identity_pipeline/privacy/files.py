@@ -19,11 +19,9 @@ from typing import Final
 import duckdb
 
 from identity_pipeline.landing.files import (
-    ChangedFile,
     FileReport,
+    Ledger,
     loaded_files,
-    record_file,
-    unread_files,
 )
 from identity_pipeline.landing.readers import require_any_column
 from identity_pipeline.privacy.forget import (
@@ -42,8 +40,9 @@ from identity_pipeline.warehouse import fingerprint_salt, run_script, transactio
 
 FOLDER: Final = "forget"
 """The landing area's folder of request files."""
-LEDGER: Final = "forget_request_files"
-"""What was last read of each request file."""
+LEDGER: Final = Ledger("forget_request_files", failure_clears=("row_count", "rejected_rows"))
+"""What was last read of each request file; a failed version keeps no counts (unlike the other
+ledgers, which keep the last loaded version's)."""
 
 
 @dataclass
@@ -62,14 +61,9 @@ def process_request_files(
     report = ForgetFilesReport()
     salt = fingerprint_salt(con)
 
-    def record_failure(file: ChangedFile, reason: str) -> None:
-        # a failed version keeps no counts (unlike the other ledgers, which keep the last ones)
-        record_file(con, LEDGER, file, now, error=reason, row_count=None, rejected_rows=None)
-
-    files = unread_files(con, LEDGER, folder, report)
     check = partial(require_any_column, any_of=REQUEST_FIELDS, what="request")
     for file, loaded in loaded_files(
-        con, files, report, "fg", check, record_failure, label=f"{FOLDER}/"
+        con, LEDGER, folder, report, "fg", check, now, label=f"{FOLDER}/"
     ):
         rel = file.rel
         present: list[str] = [c for c in REQUEST_FIELDS if c in loaded.columns]
@@ -97,7 +91,7 @@ def process_request_files(
             (rejected,) = con.execute(
                 "SELECT count(*) FROM forget_request_rejects WHERE source_file = ?", [rel]
             ).fetchall()[0]
-            record_file(con, LEDGER, file, now, row_count=loaded.row_count, rejected_rows=rejected)
+            LEDGER.record(con, file, now, row_count=loaded.row_count, rejected_rows=rejected)
         report.files_loaded += 1
         report.rows_loaded += loaded.row_count
         report.values_rejected += int(rejected)

@@ -67,10 +67,9 @@ class InputFileError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """A file read into temp table `table` with a 1-based `row_number`; rejects in `rejects`."""
+    """What load_file read into the temp tables it was given (each row with a 1-based
+    `row_number`): the file's columns, its rows, and the rows DuckDB could not parse."""
 
-    table: str
-    rejects: str
     columns: tuple[str, ...]
     row_count: int
     reject_count: int
@@ -127,7 +126,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: s
     reject_count = con.execute(f"SELECT count(*) FROM {rejects}").fetchone()[0]  # type: ignore[index]
     if not columns:
         raise InputFileError(path, "no columns found (is the file empty?)")
-    return LoadedFile(table, rejects, columns, int(row_count), int(reject_count))
+    return LoadedFile(columns, int(row_count), int(reject_count))
 
 
 def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:

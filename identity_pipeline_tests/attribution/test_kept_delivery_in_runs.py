@@ -7,30 +7,26 @@ from dagster import AssetKey, DagsterInstance
 from identity_pipeline.attribution.compute import KEPT_DELIVERY, KEPT_DELIVERY_PIN
 from identity_pipeline.attribution.sensors import RANGE_END_TAG, RANGE_START_TAG
 from identity_pipeline.definitions import defs
-from identity_pipeline_tests.attribution.conftest import World, run_days
+from identity_pipeline_tests.attribution.conftest import (
+    CONVERSION_COLUMNS,
+    IMPRESSION_COLUMNS,
+    World,
+    run_days,
+)
 
 KEPT = "SELECT table_name FROM duckdb_tables() WHERE table_name IN (?, ?) ORDER BY 1"
 
 
 def land_one_touch(world: World) -> None:
     world.person("ann", uid2="U-ann")
-    impression = {
-        "impression_id": "i1",
-        "ts": "2025-03-10 09:00:00",
-        "campaign_id": "spring",
-        "id_type": "uid2",
-        "id": "U-ann",
-        "cost": "0.002",
-    }
-    world.land("impressions", "2025-03-10.csv", [impression])
-    conversion = {
-        "conversion_id": "c1",
-        "ts": "2025-03-10 12:00:00",
-        "customer_id": "C-ann",
-        "value": "40",
-        "currency": "USD",
-    }
-    world.land("conversions", "2025-03-10.csv", [conversion])
+    impression = ["i1", "2025-03-10 09:00:00", "spring", "uid2", "U-ann", "0.002"]
+    world.land(
+        "impressions", "2025-03-10.csv", [dict(zip(IMPRESSION_COLUMNS, impression, strict=True))]
+    )
+    conversion = ["c1", "2025-03-10 12:00:00", "C-ann", "", "40", "USD"]
+    world.land(
+        "conversions", "2025-03-10.csv", [dict(zip(CONVERSION_COLUMNS, conversion, strict=True))]
+    )
 
 
 def test_a_whole_run_reads_and_drops_the_kept_delivery(world: World, instance: DagsterInstance):

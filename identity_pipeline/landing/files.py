@@ -121,12 +121,32 @@ class Ledger:
         error: str | None = None,
         **columns: object,
     ) -> None:
-        """record_file into this ledger: a failure (`error`) clears `failure_clears`."""
-        values: dict[str, object] = {"size_bytes": file.size} if self.records_size else {}
+        """Upsert what the warehouse read of `file`: its checksum, status ('failed' with
+        `error`, else 'loaded'), error and seen_at, size_bytes when the table records sizes,
+        plus `columns` (e.g. row_count). A column not named keeps what the row held, so a
+        failed version keeps the counts of the last loaded one but for `failure_clears` (or
+        columns passed as None)."""
+        values: dict[str, object] = {
+            **self.key,
+            "file_path": file.rel,
+            "checksum": file.checksum,
+            "status": "failed" if error else "loaded",
+            "error": error,
+            "seen_at": seen_at,
+        }
+        if self.records_size:
+            values["size_bytes"] = file.size
         if error is not None:
             values.update(dict.fromkeys(self.failure_clears))
         values.update(columns)
-        record_file(con, self.table, file, seen_at, error=error, key=self.key, **values)
+        conflict = [*self.key, "file_path"]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values if name not in conflict)
+        con.execute(
+            f"INSERT INTO {self.table} ({', '.join(values)}) "
+            f"VALUES ({', '.join(f'${name}' for name in values)}) "
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}",
+            values,
+        )
 
 
 def loaded_files(
@@ -155,37 +175,3 @@ def loaded_files(
             report.files_failed.append(f"{label}{file.rel}: {error.reason}")
             continue
         yield file, loaded
-
-
-def record_file(
-    con: duckdb.DuckDBPyConnection,
-    ledger: str,
-    file: ChangedFile,
-    seen_at: datetime,
-    *,
-    error: str | None = None,
-    key: Mapping[str, object] | None = None,
-    **columns: object,
-) -> None:
-    """Upsert what the warehouse read of `file` into a domain's file ledger `ledger` (our own
-    table name; one row per file_path, or per `key` columns and file_path, e.g. {"kind": ...}):
-    its checksum, status ('failed' with `error`, else 'loaded'), error and seen_at, plus
-    `columns` (e.g. size_bytes, row_count). A column not named keeps what the row held, so a
-    failed version keeps the counts of the last loaded one unless they are passed (as None)."""
-    values: dict[str, object] = {
-        **(key or {}),
-        "file_path": file.rel,
-        "checksum": file.checksum,
-        "status": "failed" if error else "loaded",
-        "error": error,
-        "seen_at": seen_at,
-        **columns,
-    }
-    conflict = [*(key or {}), "file_path"]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in values if name not in conflict)
-    con.execute(
-        f"INSERT INTO {ledger} ({', '.join(values)}) "
-        f"VALUES ({', '.join(f'${name}' for name in values)}) "
-        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}",
-        values,
-    )

@@ -13,7 +13,6 @@ from identity_pipeline.landing.files import (
     FileReport,
     Ledger,
     loaded_files,
-    record_file,
 )
 from identity_pipeline.landing.readers import require_columns
 
@@ -88,7 +87,7 @@ def test_a_ledger_records_sizes_and_clears_its_columns_on_failure() -> None:
     assert con.execute("SELECT size_bytes FROM thing_files WHERE kind = 's'").fetchall() == [(10,)]
 
 
-def test_record_file_upserts_the_ledger_row_and_a_failure_keeps_unnamed_columns() -> None:
+def test_a_ledger_upserts_its_row_and_a_failure_keeps_unnamed_columns() -> None:
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE thing_files (kind VARCHAR, file_path VARCHAR, checksum VARCHAR NOT NULL, "
@@ -99,16 +98,17 @@ def test_record_file_upserts_the_ledger_row_and_a_failure_keeps_unnamed_columns(
     second = ChangedFile(Path("/x/a.csv"), "a.csv", "c2", 12)
     t1, t2 = datetime(2026, 1, 1, 1), datetime(2026, 1, 2, 1)
     key = {"kind": "k"}
-    record_file(con, "thing_files", first, t1, key=key, size_bytes=10, row_count=3)
-    record_file(con, "thing_files", first, t1, key={"kind": "other"}, row_count=1)
-    record_file(con, "thing_files", second, t2, error="bad header", key=key, size_bytes=12)
+    ledger = Ledger("thing_files", key=key)
+    ledger.record(con, first, t1, size_bytes=10, row_count=3)
+    Ledger("thing_files", key={"kind": "other"}).record(con, first, t1, row_count=1)
+    ledger.record(con, second, t2, error="bad header", size_bytes=12)
 
     rows = con.execute("SELECT * FROM thing_files ORDER BY kind").fetchall()
     assert rows == [
         ("k", "a.csv", "c2", 12, "failed", "bad header", 3, t2),
         ("other", "a.csv", "c1", None, "loaded", None, 1, t1),
     ]
-    record_file(con, "thing_files", second, t2, key=key, row_count=None)
+    ledger.record(con, second, t2, row_count=None)
     assert con.execute(
         "SELECT status, error, row_count FROM thing_files WHERE kind = 'k'"
     ).fetchall() == [("loaded", None, None)]

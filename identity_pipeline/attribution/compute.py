@@ -174,9 +174,9 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def drop_kept_delivery(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the kept campaign delivery (and what earlier versions kept)."""
+    """Drop the kept campaign delivery (keep_delivery already dropped the RETIRED_TABLES)."""
     with transaction(con):
-        for table in (KEPT_DELIVERY, KEPT_DELIVERY_PIN, *RETIRED_TABLES):
+        for table in (KEPT_DELIVERY, KEPT_DELIVERY_PIN):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
